@@ -162,17 +162,17 @@ func (c *APIClient) Do(ctx context.Context, r Request) (*Response, error) {
 		var se *StatusError
 		switch {
 		case errors.As(err, &se) && se.Status == http.StatusTooManyRequests:
-			rateLimited++
-			if rateLimited > maxRateLimitRetries {
-				return nil, err
-			}
-			wait = c.rateLimitWait(resp)
-			c.tel.rateLimitWait(ctx, "server")
+			// The wait applies to every later request too: waitTurn honours it.
+			wait := c.rateLimitWait(resp)
 			c.mu.Lock()
 			c.notBefore = c.clock.Now().Add(wait)
 			c.mu.Unlock()
+			if rateLimited++; rateLimited > maxRateLimitRetries {
+				return nil, err
+			}
+			c.tel.rateLimitWait(ctx, "server")
 			c.logger.Info("Vendor API rate limit reached; waiting", zap.String("path", r.Path), zap.Duration("wait", wait))
-			wait = 0 // waitTurn honours notBefore
+			continue
 		case retryable(err):
 			if !c.retry.Enabled {
 				return nil, err
