@@ -155,4 +155,3 @@ func (s *statusReporter) report(source int, err error) {
 		}
 	}
 }
-

@@ -76,7 +76,7 @@ type fakeTrace struct {
 	spans []fakeSpan
 }
 
-func traceID(b byte) pcommon.TraceID { return pcommon.TraceID{15: b} }
+func traceID(b byte) pcommon.TraceID  { return pcommon.TraceID{15: b} }
 func spanID(t, s byte) pcommon.SpanID { return pcommon.SpanID{0: t, 7: s} }
 
 func (f fakeTrace) convert() Trace {

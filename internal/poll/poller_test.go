@@ -132,9 +132,15 @@ func TestInterruptedQueryResumesAtItsPageAfterRestart(t *testing.T) {
 
 func TestCorruptCheckpointFallsBackToInitialLookback(t *testing.T) {
 	for name, corrupt := range map[string]func(*harness){
-		"head":    func(h *harness) { require.NoError(t, h.client.Set(context.Background(), "fake/proj", []byte("{not json"))) },
-		"ledger":  func(h *harness) { require.NoError(t, h.client.Set(context.Background(), "fake/proj/emitted/0", []byte(`[{"id":"zz"}]`))) },
-		"version": func(h *harness) { require.NoError(t, h.client.Set(context.Background(), "fake/proj", []byte(`{"version":99}`))) },
+		"head": func(h *harness) {
+			require.NoError(t, h.client.Set(context.Background(), "fake/proj", []byte("{not json")))
+		},
+		"ledger": func(h *harness) {
+			require.NoError(t, h.client.Set(context.Background(), "fake/proj/emitted/0", []byte(`[{"id":"zz"}]`)))
+		},
+		"version": func(h *harness) {
+			require.NoError(t, h.client.Set(context.Background(), "fake/proj", []byte(`{"version":99}`)))
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
@@ -354,4 +360,4 @@ func TestShutdownDuringPoll(t *testing.T) {
 type consumerFunc func(context.Context, ptrace.Traces) error
 
 func (f consumerFunc) ConsumeTraces(ctx context.Context, td ptrace.Traces) error { return f(ctx, td) }
-func (consumerFunc) Capabilities() consumer.Capabilities                      { return consumer.Capabilities{} }
+func (consumerFunc) Capabilities() consumer.Capabilities                         { return consumer.Capabilities{} }
