@@ -1,0 +1,43 @@
+# llmtrace: build, test, demo. `make help` lists the targets.
+SHELL := /bin/bash
+GO ?= go
+OCB_VERSION := v0.160.0
+BIN := $(CURDIR)/bin
+OCB := $(BIN)/ocb-$(OCB_VERSION)
+DIST := $(CURDIR)/_build/otelcol-llmtrace
+
+.PHONY: help build test test-short test-e2e bench demo generate lint tools clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(OCB):
+	mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+	mv $(BIN)/builder $(OCB)
+
+tools: $(OCB) ## install ocb at the pinned version
+
+build: $(OCB) ## build the otelcol-llmtrace distribution into _build/
+	$(OCB) --config builder-config.yaml
+
+generate: ## regenerate mdatagen output (metadata.yaml)
+	$(GO) tool mdatagen metadata.yaml
+	sed -i 's/^package main$$/package llmtracereceiver/' generated_component_test.go generated_package_test.go
+	gofmt -w generated_component_test.go generated_package_test.go
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+test-short: ## the fast unit tests
+	$(GO) test -short ./...
+
+test: lint ## everything: unit, simulator and end-to-end tests
+	$(GO) test -count=1 -timeout 25m ./...
+
+bench: ## benchmarks: vendor conversion next to the OTLP JSON decoder
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+clean: ## remove build output
+	rm -rf _build bin
