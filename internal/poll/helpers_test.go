@@ -107,6 +107,8 @@ type fakeSource struct {
 	calls    int
 	queries  []Query
 	tokens   []string
+	// ignoreWindow returns every trace, like an API without a time filter.
+	ignoreWindow bool
 	// block, when set, makes FetchPage wait until it is closed or ctx ends.
 	block chan struct{}
 }
@@ -146,7 +148,7 @@ func (s *fakeSource) FetchPage(ctx context.Context, q Query, token string) (Page
 	}
 	var in []fakeTrace
 	for i := len(s.traces) - 1; i >= 0; i-- { // newest first
-		if !s.traces[i].start.Before(q.From) {
+		if s.ignoreWindow || !s.traces[i].start.Before(q.From) {
 			in = append(in, s.traces[i])
 		}
 	}

@@ -102,7 +102,7 @@ func (p *Poller) Poll(ctx context.Context) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("failed to fetch page: %w", err)
 		}
-		batch, newly, pendingMin := p.selectSpans(page.Traces, p.clock.Now())
+		batch, newly, pendingMin := p.selectSpans(page.Traces, q.From, p.clock.Now())
 		if n := batch.SpanCount(); n > 0 {
 			if err := p.consume(ctx, batch, n); err != nil {
 				return false, err
@@ -183,9 +183,11 @@ func (p *Poller) consume(ctx context.Context, td ptrace.Traces, n int) error {
 //     emitted with what exists, in-progress spans marked incomplete;
 //   - a trace already emitted gets only its new, ended spans (late spans).
 //
-// It returns the spans to emit, the ledger of what they are, and the
-// earliest Time of a trace that stays pending.
-func (p *Poller) selectSpans(traces []Trace, now time.Time) (ptrace.Traces, ledger, time.Time) {
+// Traces before the window's start are ignored: the ledger no longer knows
+// them, and they were handled by an earlier query. It returns the spans to
+// emit, the ledger of what they are, and the earliest Time of a trace that
+// stays pending.
+func (p *Poller) selectSpans(traces []Trace, from, now time.Time) (ptrace.Traces, ledger, time.Time) {
 	out := ptrace.NewTraces()
 	newly := ledger{}
 	var pendingMin time.Time
@@ -196,6 +198,9 @@ func (p *Poller) selectSpans(traces []Trace, now time.Time) (ptrace.Traces, ledg
 	}
 	for i := range traces {
 		tr := &traces[i]
+		if tr.Time.Before(from) {
+			continue
+		}
 		first, last, complete := spanTimes(tr)
 		if tr.Updated.After(last) {
 			last = tr.Updated

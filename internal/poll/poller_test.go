@@ -197,7 +197,7 @@ func TestTraceStillChangingIsNotSettled(t *testing.T) {
 	conv.Updated = t0.Add(-5 * time.Second) // the vendor changed it just now
 	h.src.set(tr)
 	p := h.poller()
-	batch, _, pendingMin := p.selectSpans([]Trace{conv}, h.clock.Now())
+	batch, _, pendingMin := p.selectSpans([]Trace{conv}, time.Time{}, h.clock.Now())
 	assert.Equal(t, 0, batch.SpanCount())
 	assert.Equal(t, tr.start, pendingMin)
 }
@@ -294,7 +294,7 @@ func TestTraceSeenTwiceInOnePollIsEmittedOnce(t *testing.T) {
 	h := newHarness(t)
 	tr := done(1, t0.Add(-10*time.Minute))
 	p := h.poller()
-	batch, newly, _ := p.selectSpans([]Trace{tr.convert(), tr.convert()}, h.clock.Now())
+	batch, newly, _ := p.selectSpans([]Trace{tr.convert(), tr.convert()}, time.Time{}, h.clock.Now())
 	assert.Equal(t, 3, batch.SpanCount())
 	assert.Len(t, newly[traceID(1)].spans, 3)
 }
@@ -361,3 +361,22 @@ type consumerFunc func(context.Context, ptrace.Traces) error
 
 func (f consumerFunc) ConsumeTraces(ctx context.Context, td ptrace.Traces) error { return f(ctx, td) }
 func (consumerFunc) Capabilities() consumer.Capabilities                         { return consumer.Capabilities{} }
+
+func TestTracesBeforeTheWindowAreNeverEmittedAgain(t *testing.T) {
+	h := newHarness(t)
+	old := done(1, t0.Add(-50*time.Minute))
+	h.src.set(old)
+	_, err := h.poller().Poll(context.Background())
+	require.NoError(t, err)
+	require.Len(t, h.emitted(), 3)
+
+	// Its ledger entry is pruned (it lies before watermark - overlap), and
+	// a source without a time filter still returns it on a later page.
+	h.clock.Advance(time.Minute)
+	h.src.ignoreWindow = true
+	p := h.poller()
+	require.NotContains(t, p.state.emitted, traceID(1))
+	_, err = p.Poll(context.Background())
+	require.NoError(t, err)
+	assert.Len(t, h.emitted(), 3, "a trace before the window must not be emitted twice")
+}
