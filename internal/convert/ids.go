@@ -64,15 +64,16 @@ var unb64 = func() (t [256]byte) {
 //   - a canonical dashed UUID (8-4-4-4-12): exactly its 16 bytes;
 //   - base64, standard or URL alphabet, padded or not, that decodes to exactly
 //     16 bytes (protobuf-JSON renders ids this way). Strings made only of hex
-//     digits are always read as hex, never as base64.
+//     digits are always read as hex, never as base64, and base64 must be
+//     canonical (unused trailing bits zero).
 //
 // An empty input returns an error wrapping ErrEmptyID, an all-zero id one
 // wrapping ErrZeroID; anything else returns an error naming what the input
 // looked like. The success path does not allocate.
 func TraceID(s string) (pcommon.TraceID, error) {
 	var id [16]byte
-	if err := parseID(id[:], s, "trace"); err != nil {
-		return pcommon.TraceID{}, err
+	if f, got := parseID(id[:], s); f != ok {
+		return pcommon.TraceID{}, idError("trace", s, f, got, len(id))
 	}
 	return pcommon.TraceID(id), nil
 }
@@ -82,93 +83,130 @@ func TraceID(s string) (pcommon.TraceID, error) {
 //   - hex, any case, optionally prefixed with "0x"/"0X"; fewer than 16 digits
 //     are left-padded with zeros; more than 16 digits are accepted only if the
 //     excess leading digits are all '0';
-//   - a canonical dashed UUID, or 32 hex digits without "0x" (a UUID without
-//     dashes): the LAST 8 bytes of the UUID. Vendors such as Opik and
-//     LangSmith use UUIDv7 span ids, whose first 6 bytes are a millisecond
-//     timestamp plus version bits (identical for sibling spans started in the
-//     same millisecond) while the last 8 bytes hold the 2 variant bits and 62
-//     random bits, so the last 8 bytes are the part that keeps span ids
-//     unique; LangSmith's OTel-derived run ids also keep the OTel span id in
-//     the last 8 bytes (first 8 bytes zero);
-//   - base64, standard or URL alphabet, padded or not, of exactly 8 bytes.
+//   - a canonical dashed UUID, or exactly 32 hex digits without "0x" (a UUID
+//     without dashes): the LAST 8 bytes of the UUID. Vendors such as Opik and
+//     LangSmith use UUIDv7 span ids, whose first 8 bytes are a millisecond
+//     timestamp, version bits and only 12 random bits (sibling spans started
+//     in the same millisecond share most of them) while the last 8 bytes hold
+//     the 2 variant bits and 62 random bits, so the last 8 bytes are the part
+//     that keeps span ids unique. LangSmith's OTel-derived run ids also carry
+//     the original OTel span id in the last 8 bytes (first 8 bytes zero);
+//   - base64, standard or URL alphabet, padded or not, of exactly 8 bytes
+//     (canonical: unused trailing bits zero).
 //
 // An empty input returns an error wrapping ErrEmptyID, an all-zero id (for a
 // UUID: zero last 8 bytes) one wrapping ErrZeroID. The success path does not
 // allocate.
 func SpanID(s string) (pcommon.SpanID, error) {
 	var id [8]byte
-	if len(s) == 32 && allHex(s) {
-		var u [16]byte
-		decodeHexRight(u[:], s)
-		copy(id[:], u[8:])
-		if id == [8]byte{} {
-			return pcommon.SpanID{}, idError("span", s, ErrZeroID, "")
-		}
-		return pcommon.SpanID(id), nil
-	}
-	if err := parseID(id[:], s, "span"); err != nil {
-		return pcommon.SpanID{}, err
+	if f, got := parseSpanID(&id, s); f != ok {
+		return pcommon.SpanID{}, idError("span", s, f, got, len(id))
 	}
 	return pcommon.SpanID(id), nil
 }
 
+// failure classifies why an id did not parse; errors are built from it only
+// when the caller wants one, so the *OrHash functions never allocate.
+type failure uint8
+
+const (
+	ok failure = iota
+	failEmpty
+	failZero
+	fail0xNotHex
+	fail0xTooLong
+	failHexTooLong
+	failUUIDNotHex
+	failBase64Len
+	failBase64Bits
+	failUnknown
+)
+
+func parseSpanID(id *[8]byte, s string) (failure, int) {
+	if len(s) == 32 && allHex(s) {
+		var u [16]byte
+		decodeHexRight(u[:], s)
+		copy(id[:], u[8:])
+		if *id == [8]byte{} {
+			return failZero, 0
+		}
+		return ok, 0
+	}
+	return parseID(id[:], s)
+}
+
 // parseID fills dst (16 or 8 bytes) from s following the rules documented on
-// TraceID / SpanID.
-func parseID(dst []byte, s, what string) error {
+// TraceID / SpanID. The int is the decoded length for failBase64Len and the
+// digit count for the too-long failures.
+func parseID(dst []byte, s string) (failure, int) {
 	if s == "" {
-		return idError(what, s, ErrEmptyID, "")
+		return failEmpty, 0
 	}
 	n := len(dst)
 	switch {
 	case len(s) >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'):
 		h := s[2:]
 		if h == "" || !allHex(h) {
-			return idError(what, s, nil, "0x-prefixed value is not hex")
+			return fail0xNotHex, 0
 		}
 		if !fitHex(h, n) {
-			return idError(what, s, nil, fmt.Sprintf("0x-prefixed hex of %d digits, want at most %d", len(h), 2*n))
+			return fail0xTooLong, len(h)
 		}
 		decodeHexRight(dst, trimHex(h, n))
 	case allHex(s):
 		if !fitHex(s, n) {
-			return idError(what, s, nil, fmt.Sprintf("hex of %d digits, want at most %d", len(s), 2*n))
+			return failHexTooLong, len(s)
 		}
 		decodeHexRight(dst, trimHex(s, n))
 	case isUUIDShape(s):
-		u, ok := UUIDBytes(s)
-		if !ok {
-			return idError(what, s, nil, "UUID-shaped value with non-hex digits")
+		u, valid := UUIDBytes(s)
+		if !valid {
+			return failUUIDNotHex, 0
 		}
 		copy(dst, u[len(u)-n:]) // whole UUID for trace ids, last 8 bytes for span ids
 	default:
-		got, ok := decodeBase64(dst, s)
+		got, filled := decodeBase64(dst, s)
 		switch {
 		case got < 0:
-			return idError(what, s, nil, "not hex, UUID or base64")
-		case !ok && got != n:
-			return idError(what, s, nil, fmt.Sprintf("base64 value of %d bytes, want %d", got, n))
-		case !ok:
-			return idError(what, s, nil, "non-canonical base64 (unused bits set)")
+			return failUnknown, 0
+		case !filled && got != n:
+			return failBase64Len, got
+		case !filled:
+			return failBase64Bits, 0
 		}
 	}
 	for _, b := range dst {
 		if b != 0 {
-			return nil
+			return ok, 0
 		}
 	}
-	return idError(what, s, ErrZeroID, "")
+	return failZero, 0
 }
 
-func idError(what, s string, sentinel error, reason string) error {
-	q := s
-	if len(q) > maxQuoted {
-		q = q[:maxQuoted] + "..."
+func idError(what, s string, f failure, got, want int) error {
+	q := quoteLimit(s)
+	switch f {
+	case failEmpty:
+		return fmt.Errorf("convert: %s id: %w", what, ErrEmptyID)
+	case failZero:
+		return fmt.Errorf("convert: %s id %q: %w", what, q, ErrZeroID)
 	}
-	if sentinel != nil {
-		if s == "" {
-			return fmt.Errorf("convert: %s id: %w", what, sentinel)
-		}
-		return fmt.Errorf("convert: %s id %q: %w", what, q, sentinel)
+	var reason string
+	switch f {
+	case fail0xNotHex:
+		reason = "0x-prefixed value is not hex"
+	case fail0xTooLong:
+		reason = fmt.Sprintf("0x-prefixed hex of %d digits, want at most %d", got, 2*want)
+	case failHexTooLong:
+		reason = fmt.Sprintf("hex of %d digits, want at most %d", got, 2*want)
+	case failUUIDNotHex:
+		reason = "UUID-shaped value with non-hex digits"
+	case failBase64Len:
+		reason = fmt.Sprintf("base64 value of %d bytes, want %d", got, want)
+	case failBase64Bits:
+		reason = "non-canonical base64 (unused bits set)"
+	default:
+		reason = "not hex, UUID or base64"
 	}
 	return fmt.Errorf("convert: invalid %s id %q: %s", what, q, reason)
 }
@@ -355,6 +393,11 @@ func hashInto(dst []byte, scope []string, last string, withLast bool) {
 		h.Sum(sum[:0])
 	}
 	copy(dst, sum[:])
+	fixZero(dst)
+}
+
+// fixZero sets the last byte of an all-zero id to 1.
+func fixZero(dst []byte) {
 	for _, b := range dst {
 		if b != 0 {
 			return
@@ -404,10 +447,10 @@ func HashSpanID(parts ...string) pcommon.SpanID {
 // callers that treat "" as "no id" (e.g. a root span's parent) must check
 // for it first.
 func TraceIDOrHash(s string, scope ...string) pcommon.TraceID {
-	if id, err := TraceID(s); err == nil {
-		return id
-	}
 	var id [16]byte
+	if f, _ := parseID(id[:], s); f == ok {
+		return pcommon.TraceID(id)
+	}
 	hashInto(id[:], scope, s, true)
 	return pcommon.TraceID(id)
 }
@@ -416,10 +459,10 @@ func TraceIDOrHash(s string, scope ...string) pcommon.TraceID {
 // HashSpanID(scope..., s). As with TraceIDOrHash, an empty or all-zero s is
 // hashed rather than rejected.
 func SpanIDOrHash(s string, scope ...string) pcommon.SpanID {
-	if id, err := SpanID(s); err == nil {
-		return id
-	}
 	var id [8]byte
+	if f, _ := parseSpanID(&id, s); f == ok {
+		return pcommon.SpanID(id)
+	}
 	hashInto(id[:], scope, s, true)
 	return pcommon.SpanID(id)
 }
