@@ -2,16 +2,194 @@ package langtrace
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/llmtrace/llmtrace/internal/poll"
 )
 
-// PLACEHOLDER: replaced by the real source.
-type source struct{}
+// tracesPath is the only Langtrace read endpoint an API key may use.
+const tracesPath = "/api/traces"
 
-func newSource(*Config, poll.SourceSettings) *source { return &source{} }
+// orderSlack bounds how far the server's ordering of traces can disagree
+// with their parsed start times: it ranks traces by min(start_time) over
+// the stored strings, and ISO strings of different precision ("...30Z",
+// "...30.275Z", "...30.275984Z") compare out of order only within the same
+// second.
+const orderSlack = time.Second
 
-func (*source) FetchPage(context.Context, poll.Query, string) (poll.Page, error) {
-	return poll.Page{}, errors.New("not implemented yet")
+// source reads one Langtrace project. Langtrace has no time filter: it
+// returns traces newest first (by earliest span start) in offset pages, so
+// a query reads pages from 1 until it reaches traces older than its window.
+// The page token is the page number. New traces push older ones down, so a
+// trace can show up again on the next page (the engine de-duplicates) but
+// is never skipped, and a persisted page number stays safe to resume.
+type source struct {
+	projectID string
+	pageSize  int
+	apiKey    string
+	api       *poll.APIClient
+	logger    *zap.Logger
+	conv      *converter
+}
+
+func newSource(c *Config, s poll.SourceSettings) *source {
+	pageSize := c.PageSize
+	if pageSize < 1 || pageSize > MaxPageSize {
+		pageSize = MaxPageSize
+	}
+	logger := s.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	return &source{
+		projectID: c.ProjectID,
+		pageSize:  pageSize,
+		apiKey:    string(c.APIKey),
+		api:       s.API,
+		logger:    logger,
+		conv:      newConverter(c.ProjectID, c.ServiceName, s.Warn),
+	}
+}
+
+// tracesRequest is the body of POST /api/traces.
+type tracesRequest struct {
+	ProjectID string `json:"projectId"`
+	Page      int    `json:"page"`
+	PageSize  int    `json:"pageSize"`
+}
+
+// FetchPage reads page token (page 1 for "") and converts its traces.
+func (s *source) FetchPage(ctx context.Context, q poll.Query, token string) (poll.Page, error) {
+	page := 1
+	if token != "" {
+		n, err := strconv.Atoi(token)
+		if err != nil || n < 1 {
+			s.logger.Warn("Ignoring an invalid page token; reading from page 1", zap.String("token", token))
+		} else {
+			page = n
+		}
+	}
+	body, err := json.Marshal(tracesRequest{ProjectID: s.projectID, Page: page, PageSize: s.pageSize})
+	if err != nil {
+		return poll.Page{}, fmt.Errorf("langtrace: encoding request: %w", err)
+	}
+	header := http.Header{}
+	header.Set("x-api-key", s.apiKey)
+	resp, err := s.api.Do(ctx, poll.Request{Method: http.MethodPost, Path: tracesPath, Header: header, Body: body})
+	if err != nil {
+		return poll.Page{}, apiError(err)
+	}
+	traces, meta, err := s.conv.page(resp.Body)
+	if err != nil {
+		return poll.Page{}, fmt.Errorf("langtrace: page %d: %w", page, err)
+	}
+	next := ""
+	if !s.lastPage(page, meta, traces, q.From) {
+		next = strconv.Itoa(page + 1)
+	}
+	return poll.Page{Traces: dropBefore(traces, q.From), Next: next}, nil
+}
+
+// lastPage reports whether no later page can hold a trace of the window:
+// the page is empty or the last one, or it reaches traces older than the
+// window start (pages are ordered newest first).
+func (s *source) lastPage(page int, meta pageMeta, traces []poll.Trace, from time.Time) bool {
+	if len(traces) == 0 || (meta.TotalPages > 0 && page >= meta.TotalPages) {
+		return true
+	}
+	if from.IsZero() {
+		return false
+	}
+	allOlder := true
+	for i := range traces {
+		t := traces[i].Time
+		if !t.IsZero() && t.Before(from.Add(-orderSlack)) {
+			// Every trace on later pages started no later than this one.
+			return true
+		}
+		if t.IsZero() || !t.Before(from) {
+			allOlder = false
+		}
+	}
+	return allOlder
+}
+
+// dropBefore removes the traces that started before the window; traces
+// without a start time are kept.
+func dropBefore(traces []poll.Trace, from time.Time) []poll.Trace {
+	if from.IsZero() {
+		return traces
+	}
+	kept := traces[:0]
+	for _, tr := range traces {
+		if tr.Time.IsZero() || !tr.Time.Before(from) {
+			kept = append(kept, tr)
+		}
+	}
+	clear(traces[len(kept):])
+	return kept
+}
+
+// APIError is a Langtrace API error answer, carrying the vendor's message.
+type APIError struct {
+	Status  int
+	Message string
+	err     error
+}
+
+func (e *APIError) Error() string {
+	hint := ""
+	switch e.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		hint = "; check api_key"
+	case http.StatusNotFound:
+		hint = "; check project_id"
+	}
+	return fmt.Sprintf("langtrace: HTTP %d: %s%s", e.Status, e.Message, hint)
+}
+
+func (e *APIError) Unwrap() error { return e.err }
+
+// apiError turns a non-2xx answer into an APIError naming the vendor's
+// message ({"error": "..."}, {"message": "..."} or {"error": {"message":
+// "..."}}). The body was already scrubbed of the API key by the API client.
+func apiError(err error) error {
+	var se *poll.StatusError
+	if !errors.As(err, &se) {
+		return fmt.Errorf("langtrace: %w", err)
+	}
+	return &APIError{Status: se.Status, Message: vendorMessage(se.Status, se.Body), err: err}
+}
+
+func vendorMessage(status int, body string) string {
+	var v struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+	}
+	if json.Unmarshal([]byte(body), &v) == nil {
+		var s string
+		var obj struct {
+			Message string `json:"message"`
+		}
+		switch {
+		case json.Unmarshal(v.Error, &s) == nil && s != "":
+			return s
+		case json.Unmarshal(v.Error, &obj) == nil && obj.Message != "":
+			return obj.Message
+		case v.Message != "":
+			return v.Message
+		}
+	}
+	if b := strings.TrimSpace(body); b != "" {
+		return b
+	}
+	return http.StatusText(status)
 }
