@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
@@ -31,6 +32,9 @@ type simWorld struct {
 	creds    sim.Credentials
 	host     component.Host
 	backfill time.Duration
+	// set is shared by every receiver the world starts: the same receiver
+	// ID across restarts, as in a collector, so storage clients match.
+	set receiver.Settings
 }
 
 // simWorldConfig shapes a simulated world: backfill worth of traces already
@@ -59,6 +63,7 @@ func newSimWorld(t *testing.T, wc simWorldConfig, parts ...sim.Part) *simWorld {
 		t: t, speed: wc.speed, clock: clock, data: data, srv: srv, faults: faults, parts: parts, creds: creds,
 		host:     storagetest.NewStorageHost().WithFileBackedStorageExtension("sim", t.TempDir()),
 		backfill: wc.backfill,
+		set:      receivertest.NewNopSettings(metadata.Type),
 	}
 }
 
@@ -83,10 +88,9 @@ func (w *simWorld) config(mutate func(*Config)) *Config {
 // start creates and starts a receiver on the world's clock.
 func (w *simWorld) start(cfg *Config, next consumer.Traces) *tracesReceiver {
 	w.t.Helper()
-	set := receivertest.NewNopSettings(metadata.Type)
-	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: set.ID, Transport: "http", ReceiverCreateSettings: set})
+	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: w.set.ID, Transport: "http", ReceiverCreateSettings: w.set})
 	require.NoError(w.t, err)
-	r := newTracesReceiver(cfg, set, next, obs)
+	r := newTracesReceiver(cfg, w.set, next, obs)
 	r.clock = scaledClock{clock: w.clock, speed: w.speed}
 	require.NoError(w.t, r.Start(context.Background(), w.host))
 	w.t.Cleanup(func() { _ = r.Shutdown(context.Background()) })
