@@ -129,7 +129,7 @@ func (g *contractGenerator) Start() {
 	g.f.traces = nil
 	g.f.mu.Unlock()
 }
-func (g *contractGenerator) Stop()  {}
+func (g *contractGenerator) Stop() {}
 func (g *contractGenerator) Generate() []receivertest.UniqueIDAttrVal {
 	id := receivertest.UniqueIDAttrVal(fmt.Sprintf("span-%d", g.seq.Add(1)))
 	g.f.add(string(id), time.Now().Add(-time.Second))

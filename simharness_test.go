@@ -107,7 +107,7 @@ func (w *simWorld) waitUntil(at time.Time) {
 // allComplete is when every trace of the dataset has ended and every late
 // span has arrived.
 func (w *simWorld) allComplete() time.Time {
-	return w.data.StartOf(w.data.Len()-1).Add(sim.MaxTraceLag)
+	return w.data.StartOf(w.data.Len() - 1).Add(sim.MaxTraceLag)
 }
 
 // expected is the ground truth of the whole dataset as part serves it.
