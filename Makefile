@@ -39,5 +39,11 @@ test: lint ## everything: unit, simulator and end-to-end tests
 bench: ## benchmarks: vendor conversion next to the OTLP JSON decoder
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 
+bin/vendorsim: $(shell find cmd internal -name '*.go')
+	$(GO) build -o $@ ./cmd/vendorsim
+
+demo: build bin/vendorsim ## run the simulators and print the polled traces (Ctrl-C stops)
+	scripts/demo.sh
+
 clean: ## remove build output
 	rm -rf _build bin
