@@ -1,5 +1,3 @@
-// Package opik polls Opik's traces and spans APIs and rebuilds each Opik
-// trace as one OpenTelemetry span tree.
 package opik // import "github.com/llmtrace/llmtrace/internal/opik"
 
 import (

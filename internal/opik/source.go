@@ -3,15 +3,221 @@ package opik
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/llmtrace/llmtrace/internal/poll"
 )
 
-// PLACEHOLDER: replaced by the real source.
-type source struct{}
+// API paths, relative to the endpoint.
+const (
+	tracesPath = "/v1/private/traces"
+	spansPath  = "/v1/private/spans"
+)
 
-func newSource(*Config, poll.SourceSettings) *source { return &source{} }
+// source reads one Opik project.
+//
+// Each page of the query is one page of GET /v1/private/traces over the
+// query's window (from_time/to_time filter on the time inside the trace's
+// UUIDv7 id; answers are newest id first). The spans of the page's traces
+// are then read in bulk with GET /v1/private/spans over the matching
+// UUIDv7 window and grouped by trace_id; a trace that may have spans outside
+// that window (it runs past it) or that has fewer spans than its span_count
+// is read again with GET /v1/private/spans?trace_id= (see spans.go).
+//
+// The page token is the traces page number. Offset pagination over newest
+// ids shifts when traces are inserted into the window while it is read:
+// to_time is fixed for the whole query, so traces created after the query
+// started never enter it; traces flushed late with older ids push items
+// towards later pages, so an item may be read twice (the engine dedupes by
+// span id) but is never skipped. Reading spans again is idempotent, so a
+// token reused after a restart resumes correctly.
+type source struct {
+	api       *poll.APIClient
+	logger    *zap.Logger
+	conv      *converter
+	header    http.Header
+	workspace string
+	project   url.Values
+	pageSize  int
+	now       func() time.Time
+	sweep     *sweep
+	settled   settledCache
+}
 
-func (*source) FetchPage(context.Context, poll.Query, string) (poll.Page, error) {
-	return poll.Page{}, errors.New("not implemented yet")
+func newSource(c *Config, s poll.SourceSettings) *source {
+	header := http.Header{}
+	if c.APIKey != "" {
+		// Opik takes the bare key, without "Bearer ".
+		header.Set("Authorization", string(c.APIKey))
+		header.Set("Comet-Workspace", c.Workspace)
+	}
+	project := url.Values{}
+	if c.ProjectID != "" {
+		project.Set("project_id", c.ProjectID)
+	} else {
+		project.Set("project_name", c.ProjectName)
+	}
+	logger := s.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	pageSize := c.PageSize
+	if pageSize <= 0 {
+		pageSize = NewDefaultConfig().PageSize
+	}
+	return &source{
+		api:       s.API,
+		logger:    logger,
+		conv:      newConverter(c.Scope(), c.ServiceName, s.Warn),
+		header:    header,
+		workspace: c.Workspace,
+		project:   project,
+		pageSize:  min(pageSize, MaxPageSize),
+		now:       time.Now,
+	}
+}
+
+// FetchPage reads one page of traces of the window and all their spans.
+func (s *source) FetchPage(ctx context.Context, q poll.Query, token string) (poll.Page, error) {
+	page, err := parseToken(token)
+	if err != nil {
+		return poll.Page{}, err
+	}
+	from, to := q.From.UTC(), q.To.UTC()
+	if !from.Before(to) {
+		// Opik rejects from_time >= to_time.
+		to = from.Add(time.Millisecond)
+	}
+	traces, err := s.list(ctx, tracesPath, "traces", page, s.window(from, to))
+	if err != nil {
+		return poll.Page{}, err
+	}
+	var out poll.Page
+	if len(traces.Content) > 0 {
+		spans, err := s.spansOf(ctx, q, page, traces.Content)
+		if err != nil {
+			return poll.Page{}, err
+		}
+		out.Traces = make([]poll.Trace, 0, len(traces.Content))
+		for i := range traces.Content {
+			tr := &traces.Content[i]
+			out.Traces = append(out.Traces, s.conv.trace(tr, spans[tr.ID]))
+		}
+	}
+	if more(page, s.pageSize, traces) {
+		out.Next = strconv.Itoa(page + 1)
+	} else {
+		s.sweep = nil
+	}
+	return out, nil
+}
+
+// parseToken reads a page token: "" is the first page.
+func parseToken(token string) (int, error) {
+	if token == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(token)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("opik: invalid page token %q", token)
+	}
+	return n, nil
+}
+
+// more reports whether a list has pages after this one. Opik's total counts
+// the filtered rows; a short or empty page also ends the list.
+func more(page, size int, p listPage) bool {
+	n := len(p.Content)
+	if n == 0 || n < size {
+		return false
+	}
+	if p.Total >= 0 && int64(page-1)*int64(size)+int64(n) >= p.Total {
+		return false
+	}
+	return true
+}
+
+// window returns the query parameters of a UUIDv7 time window.
+func (s *source) window(from, to time.Time) url.Values {
+	return url.Values{
+		"from_time": {from.Format(time.RFC3339Nano)},
+		"to_time":   {to.Format(time.RFC3339Nano)},
+	}
+}
+
+// list reads one page of a list endpoint.
+func (s *source) list(ctx context.Context, path, what string, page int, params url.Values) (listPage, error) {
+	q := url.Values{}
+	for k, v := range s.project {
+		q[k] = v
+	}
+	for k, v := range params {
+		q[k] = v
+	}
+	q.Set("page", strconv.Itoa(page))
+	q.Set("size", strconv.Itoa(s.pageSize))
+	q.Set("truncate", "false")
+	resp, err := s.api.Do(ctx, poll.Request{Method: http.MethodGet, Path: path, Query: q, Header: s.header})
+	if err != nil {
+		return listPage{}, s.explain(fmt.Sprintf("listing %s (page %d)", what, page), err)
+	}
+	p, err := decodePage(resp.Body)
+	if err != nil {
+		return listPage{}, fmt.Errorf("opik: listing %s (page %d): %w", what, page, err)
+	}
+	return p, nil
+}
+
+// listAll reads every page of a span list.
+func (s *source) listAll(ctx context.Context, what string, params url.Values, each func(*record)) error {
+	for page := 1; ; page++ {
+		p, err := s.list(ctx, spansPath, what, page, params)
+		if err != nil {
+			return err
+		}
+		for i := range p.Content {
+			each(&p.Content[i])
+		}
+		if !more(page, s.pageSize, p) {
+			return nil
+		}
+	}
+}
+
+// explain turns API errors into messages that say what to fix. The key
+// never appears: the API client scrubs it from every error.
+func (s *source) explain(doing string, err error) error {
+	var se *poll.StatusError
+	if !errors.As(err, &se) {
+		return fmt.Errorf("opik: %s: %w", doing, err)
+	}
+	var hint string
+	switch se.Status {
+	case http.StatusUnauthorized:
+		hint = "authentication failed: check api_key (sent without \"Bearer \") and workspace"
+	case http.StatusForbidden:
+		hint = fmt.Sprintf("access denied: check that the api_key may read workspace %q", s.workspace)
+	case http.StatusNotFound:
+		hint = fmt.Sprintf("project %s not found: check project_name/project_id, workspace and endpoint (it must end with /api for self-hosted Opik)", s.projectLabel())
+	case http.StatusBadRequest:
+		hint = "request rejected"
+	case http.StatusTooManyRequests:
+		hint = "rate limited"
+	default:
+		return fmt.Errorf("opik: %s: %w", doing, err)
+	}
+	return fmt.Errorf("opik: %s: %s: %w", doing, hint, err)
+}
+
+func (s *source) projectLabel() string {
+	if id := s.project.Get("project_id"); id != "" {
+		return "id " + strconv.Quote(id)
+	}
+	return strconv.Quote(s.project.Get("project_name"))
 }
