@@ -3,10 +3,6 @@
 package langtrace // import "github.com/llmtrace/llmtrace/internal/langtrace"
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"net/url"
-
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
 
@@ -49,8 +45,7 @@ func (c *Config) Scope() string { return c.ProjectID }
 
 // Fingerprint identifies the query: endpoint and project.
 func (c *Config) Fingerprint() string {
-	sum := sha256.Sum256([]byte("langtrace\x00" + c.ClientConfig.Endpoint + "\x00" + c.ProjectID))
-	return hex.EncodeToString(sum[:8])
+	return poll.Fingerprint("langtrace", c.ClientConfig.Endpoint, c.ProjectID)
 }
 
 // HTTPClient is the block's HTTP client configuration.
@@ -64,8 +59,8 @@ func (c *Config) Limits() poll.Limits {
 // Problems lists what is wrong with the block.
 func (c *Config) Problems() []poll.Problem {
 	var ps []poll.Problem
-	if u, err := url.Parse(c.ClientConfig.Endpoint); c.ClientConfig.Endpoint == "" || err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		ps = append(ps, poll.Problem{Key: "endpoint", Msg: "must be an http(s) URL"})
+	if p := poll.CheckEndpoint(c.ClientConfig.Endpoint); p != nil {
+		ps = append(ps, *p)
 	}
 	if c.APIKey == "" {
 		ps = append(ps, poll.Problem{Key: "api_key", Msg: "required"})

@@ -1,10 +1,6 @@
 package opik // import "github.com/llmtrace/llmtrace/internal/opik"
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"net/url"
-
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
 
@@ -56,8 +52,7 @@ func (c *Config) Scope() string {
 
 // Fingerprint identifies the query: endpoint, workspace and project.
 func (c *Config) Fingerprint() string {
-	sum := sha256.Sum256([]byte("opik\x00" + c.ClientConfig.Endpoint + "\x00" + c.Workspace + "\x00" + c.ProjectName + "\x00" + c.ProjectID))
-	return hex.EncodeToString(sum[:8])
+	return poll.Fingerprint("opik", c.ClientConfig.Endpoint, c.Workspace, c.ProjectName, c.ProjectID)
 }
 
 // HTTPClient is the block's HTTP client configuration.
@@ -71,8 +66,8 @@ func (c *Config) Limits() poll.Limits {
 // Problems lists what is wrong with the block.
 func (c *Config) Problems() []poll.Problem {
 	var ps []poll.Problem
-	if u, err := url.Parse(c.ClientConfig.Endpoint); c.ClientConfig.Endpoint == "" || err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		ps = append(ps, poll.Problem{Key: "endpoint", Msg: "must be an http(s) URL"})
+	if p := poll.CheckEndpoint(c.ClientConfig.Endpoint); p != nil {
+		ps = append(ps, *p)
 	}
 	if c.APIKey != "" && c.Workspace == "" {
 		ps = append(ps, poll.Problem{Key: "workspace", Msg: "required with api_key"})

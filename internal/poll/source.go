@@ -7,6 +7,9 @@ package poll // import "github.com/llmtrace/llmtrace/internal/poll"
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
 	"time"
 
 	"go.opentelemetry.io/collector/config/confighttp"
@@ -104,4 +107,25 @@ type Trace struct {
 	// Spans holds the trace's spans, usually one ResourceSpans with one
 	// ScopeSpans. The engine takes ownership.
 	Spans ptrace.Traces
+}
+
+// CheckEndpoint returns the problem of an endpoint that is not an http(s)
+// URL with a host, or nil.
+func CheckEndpoint(endpoint string) *Problem {
+	u, err := url.Parse(endpoint)
+	if endpoint == "" || err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return &Problem{Key: "endpoint", Msg: "must be an http(s) URL"}
+	}
+	return nil
+}
+
+// Fingerprint hashes the parts that identify a source's query (vendor,
+// endpoint, project, ...) for Vendor.Fingerprint.
+func Fingerprint(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
