@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/ptracetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -54,7 +55,7 @@ func TestSeedResponse(t *testing.T) {
 	}
 	want, err := golden.ReadTraces(goldenPath)
 	require.NoError(t, err)
-	assertSameTraces(t, want, tr.Spans)
+	require.NoError(t, ptracetest.CompareTraces(want, tr.Spans))
 
 	wantTraceID := mustHex(t, "ebc4fe02c5291fdb1981228f49030cc4")
 	assert.Equal(t, pcommon.TraceID(wantTraceID), tr.ID)
@@ -132,19 +133,6 @@ func TestSeedResponse(t *testing.T) {
 	assert.Equal(t, "gen_ai.content.completion", ev.Name())
 	assert.Equal(t, time.Date(2024, 8, 8, 21, 25, 31, 83279000, time.UTC), ev.Timestamp().AsTime())
 	assert.Equal(t, map[string]any{genai.CompletionDeprecated: []any{map[string]any{"role": "assistant", "content": completion}}}, ev.Attributes().AsRaw())
-}
-
-// assertSameTraces compares every field of two ptrace.Traces through their
-// OTLP/JSON form. (ptracetest.CompareTraces needs the module
-// go.opentelemetry.io/collector/pdata/xpdata, which go.mod lacks.)
-func assertSameTraces(t *testing.T, want, got ptrace.Traces) {
-	t.Helper()
-	var m ptrace.JSONMarshaler
-	wantJSON, err := m.MarshalTraces(want)
-	require.NoError(t, err)
-	gotJSON, err := m.MarshalTraces(got)
-	require.NoError(t, err)
-	assert.JSONEq(t, string(wantJSON), string(gotJSON))
 }
 
 func mustHex(t *testing.T, s string) []byte {

@@ -112,12 +112,15 @@ func (p *Poller) Poll(ctx context.Context) (bool, error) {
 		if !pendingMin.IsZero() && (q.PendingMin.IsZero() || pendingMin.Before(q.PendingMin)) {
 			q.PendingMin = pendingMin
 		}
+		// What was consumed is recorded even when a shutdown has
+		// cancelled ctx meanwhile: otherwise a restart emits it again.
+		storeCtx := context.WithoutCancel(ctx)
 		if page.Next == "" {
-			return false, p.finish(ctx, q)
+			return false, p.finish(storeCtx, q)
 		}
 		q.Token = page.Next
 		p.state.query = q
-		if err := p.store.appendPage(ctx, p.state, newly); err != nil {
+		if err := p.store.appendPage(storeCtx, p.state, newly); err != nil {
 			p.logger.Error("Cannot store checkpoint; a restart would re-read this query", zap.Error(err))
 		}
 	}
@@ -141,11 +144,18 @@ func (p *Poller) newQuery() *queryState {
 
 // finish completes a query: the watermark moves to its end, held back by
 // traces still pending, and the ledger keeps only what the next query's
-// overlap can see again.
+// overlap can see again. The watermark never moves back: the ledger was
+// pruned at the old watermark, so an earlier window would emit again traces
+// it no longer knows. A pending trace that showed up behind the watermark
+// stays in the window all the same: the next query starts where this one
+// did.
 func (p *Poller) finish(ctx context.Context, q *queryState) error {
 	wm := q.To
 	if !q.PendingMin.IsZero() && q.PendingMin.Before(wm) {
 		wm = q.PendingMin
+	}
+	if wm.Before(p.state.watermark) {
+		wm = p.state.watermark
 	}
 	p.state.watermark = wm
 	p.state.query = nil

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
@@ -379,4 +380,74 @@ func TestTracesBeforeTheWindowAreNeverEmittedAgain(t *testing.T) {
 	_, err = p.Poll(context.Background())
 	require.NoError(t, err)
 	assert.Len(t, h.emitted(), 3, "a trace before the window must not be emitted twice")
+}
+
+func TestWatermarkNeverMovesBack(t *testing.T) {
+	h := newHarness(t) // settle 30s, overlap 5m
+	a := done(1, t0.Add(-3*time.Minute-45*time.Second))
+	h.src.set(a)
+	p := h.poller()
+	_, err := p.Poll(context.Background())
+	require.NoError(t, err)
+	require.Len(t, h.emitted(), 3)
+
+	// Two minutes on, trace 1 lies before watermark - overlap: it leaves
+	// the window and the ledger.
+	h.clock.Advance(2 * time.Minute)
+	_, err = p.Poll(context.Background())
+	require.NoError(t, err)
+	wm := h.storedHead().Watermark
+	require.NotContains(t, p.state.emitted, traceID(1))
+
+	// A trace that started before the watermark shows up only now (its
+	// first span was exported late) and has not settled: it holds the
+	// checkpoint, but must not pull it back over trace 1.
+	b := fakeTrace{id: 2, start: t0.Add(time.Minute), spans: []fakeSpan{
+		{id: 1, start: 0, end: 110 * time.Second},
+		{id: 2, parent: 1, start: 100 * time.Second, end: 110 * time.Second},
+	}}
+	h.clock.Advance(time.Minute)
+	h.src.set(a, b)
+	_, err = p.Poll(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, wm, h.storedHead().Watermark, "the watermark stays while trace 2 is pending")
+
+	h.clock.Advance(time.Minute)
+	_, err = p.Poll(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []pcommon.SpanID{spanID(1, 1), spanID(1, 2), spanID(1, 3), spanID(2, 1), spanID(2, 2)}, h.emitted(),
+		"trace 1 is not read again, trace 2 is emitted once settled")
+}
+
+// ctxStorage fails every operation on a done context, as storage clients
+// backed by a database do.
+type ctxStorage struct{ storage.Client }
+
+func (c ctxStorage) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.Client.Batch(ctx, ops...)
+}
+
+func TestSpansConsumedDuringShutdownAreRecorded(t *testing.T) {
+	h := newHarness(t)
+	h.client = ctxStorage{h.client}
+	h.src.pageSize = 1
+	h.src.set(done(1, t0.Add(-20*time.Minute)), done(2, t0.Add(-10*time.Minute)))
+	ctx, cancel := context.WithCancel(context.Background())
+	h.next = consumerFunc(func(c context.Context, td ptrace.Traces) error {
+		cancel() // Shutdown arrives while the batch is being delivered
+		return h.sink.ConsumeTraces(c, td)
+	})
+	_, err := h.poller().Poll(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 6, h.sink.SpanCount())
+
+	// After the restart nothing that reached the consumer comes again.
+	h.next = h.sink
+	h.clock.Advance(time.Minute)
+	_, err = h.poller().Poll(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 6, h.sink.SpanCount())
 }

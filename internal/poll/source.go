@@ -99,7 +99,8 @@ type Page struct {
 type Trace struct {
 	ID pcommon.TraceID
 	// Time is the trace's position on the source's time axis; the
-	// checkpoint never moves past a trace that has not been emitted.
+	// checkpoint does not move on while a trace of the window waits to be
+	// emitted.
 	Time time.Time
 	// Updated is when the vendor last changed the trace, zero if the vendor
 	// does not say; the trace settles settle_delay after its last change.
