@@ -76,7 +76,10 @@ func (w *simWorld) config(mutate func(*Config)) *Config {
 	cfg.InitialLookback = w.backfill + 5*time.Minute
 	cfg.SettleDelay = 30 * time.Second
 	cfg.MaxTraceWait = 20 * time.Minute
-	cfg.Overlap = 10 * time.Minute
+	// The overlap must cover the longest trace plus its late spans: a
+	// vendor that shows only ended spans (Langtrace) reveals a long-running
+	// root only when it ends.
+	cfg.Overlap = sim.MaxTraceLag + 2*time.Minute
 	cfg.RetryOnFailure.InitialInterval = time.Second
 	id := storagetest.NewStorageID("sim")
 	cfg.StorageID = &id
