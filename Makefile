@@ -30,11 +30,16 @@ lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
+test-e2e: ## only the end-to-end tests (collector + simulators + Jaeger)
+	$(GO) test -count=1 -timeout 20m -v ./e2e/
+
 test-short: ## the fast unit tests
 	$(GO) test -short ./...
 
 test: lint ## everything: unit, simulator and end-to-end tests
-	$(GO) test -count=1 -timeout 25m ./...
+	$(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -v /e2e$$)
+	@# The end-to-end tests run alone: a loaded machine slows Jaeger down.
+	$(GO) test -count=1 -timeout 20m -v ./e2e/
 
 bench: ## benchmarks: vendor conversion next to the OTLP JSON decoder
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...

@@ -1,0 +1,526 @@
+// Package e2e runs the built otelcol-llmtrace distribution against the
+// vendor simulators and a real Jaeger, through collector crashes and a
+// backend outage, and checks what Jaeger holds against the simulators'
+// ground truth. It is skipped by `go test -short`.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/llmtrace/llmtrace/e2e/jaegertest"
+	"github.com/llmtrace/llmtrace/internal/sim"
+	"github.com/llmtrace/llmtrace/internal/simvendors"
+)
+
+// kills is how often the collector is SIGKILLed during the backfill
+// (LLMTRACE_E2E_KILLS overrides it).
+var kills = envInt("LLMTRACE_E2E_KILLS", 4)
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+const (
+	// tracesPerVendor is the size of each vendor's backfill.
+	tracesPerVendor = 2500
+	// traceInterval spaces the traces' starts.
+	traceInterval = 200 * time.Millisecond
+	// apiDelay slows every vendor request, so that a backfill takes a while
+	// and the test can kill the collector while each poller waits on its
+	// vendor.
+	apiDelay = 700 * time.Millisecond
+	// outage is how long Jaeger is down in the outage test.
+	outage = 20 * time.Second
+)
+
+func TestCollectorIntoJaeger(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: builds the collector and Jaeger and runs them")
+	}
+	began := time.Now()
+	root := repoRoot(t)
+	colBin := buildCollector(t, root)
+	j := jaegertest.Start(t, jaegertest.Build(t))
+	t.Logf("collector and Jaeger built and started in %s", time.Since(began).Round(time.Second))
+
+	t.Run("crash safety", func(t *testing.T) {
+		start := time.Now()
+		worlds := startWorlds(t, 1000, "crash")
+		col := newCollector(t, root, colBin, j, worlds)
+		col.start(t)
+		for k := 1; k <= kills; k++ {
+			waitForSafeKillPoint(t, worlds, 3)
+			col.kill(t)
+			t.Logf("kill %d: SIGKILL at %s (%d vendor requests so far)", k, time.Since(start).Round(time.Millisecond), totalRequests(worlds))
+			col.start(t)
+		}
+		expected, spans := expectedTraces(worlds)
+		actual := waitForAllSpans(t, j.Raw, worlds, spans)
+		col.stop(t)
+		// The receiver's own count: every span handed to the pipeline
+		// exactly once over all the collector's lives.
+		require.Equal(t, spans, col.emitted, "spans the receiver emitted over %d restarts", kills)
+		diffs := sim.Compare(expected, actual, sim.CompareOptions{MaxDiffs: 30})
+		require.Empty(t, diffs, "Jaeger differs from the ground truth:\n%s", strings.Join(diffs, "\n"))
+		t.Logf("crash safety: %d traces, %d spans in Jaeger exactly once after %d SIGKILLs, in %s",
+			expected.ResourceSpans().Len(), spans, kills, time.Since(start).Round(time.Second))
+	})
+
+	t.Run("backend outage", func(t *testing.T) {
+		start := time.Now()
+		worlds := startWorlds(t, 2000, "outage")
+		col := newCollector(t, root, colBin, j, worlds)
+		// A small export queue: while Jaeger is down it fills, and the
+		// receiver must wait (backpressure) rather than lose or drop data.
+		col.env = append(col.env, "LLMTRACE_QUEUE_SIZE=4")
+		col.start(t)
+		// Let the backfill flow into Jaeger, then take Jaeger away while
+		// the receiver keeps polling.
+		waitForSafeKillPoint(t, worlds, 4)
+		j.Stop()
+		down, before := time.Now(), totalRequests(worlds)
+		time.Sleep(outage / 2)
+		mid := totalRequests(worlds)
+		time.Sleep(outage / 2)
+		stalled := totalRequests(worlds) - mid
+		j.Restart(t)
+		t.Logf("Jaeger was down for %s; vendor requests in its first half: %d, in its second half: %d (the full queue holds the receiver back)",
+			time.Since(down).Round(time.Second), mid-before, stalled)
+
+		expected, spans := expectedTraces(worlds)
+		// The badger store survived the restart: every span must be there.
+		durable := waitForAllSpans(t, j.Durable, worlds, spans)
+		col.stop(t)
+		require.Equal(t, spans, col.emitted, "spans the receiver emitted")
+		diffs := sim.Compare(expected, durable, sim.CompareOptions{MaxDiffs: 30})
+		require.Empty(t, diffs, "Jaeger differs from the ground truth:\n%s", strings.Join(diffs, "\n"))
+		// The memory store holds every copy received since the restart:
+		// none may be a second copy.
+		raw := fetchAll(t, j.Raw, worlds)
+		require.Empty(t, duplicates(raw), "spans received twice after the outage")
+		t.Logf("backend outage: %d traces, %d spans in Jaeger after a %s outage (%d of them arrived after it, none twice), in %s",
+			expected.ResourceSpans().Len(), spans, outage, raw.SpanCount(), time.Since(start).Round(time.Second))
+	})
+	t.Logf("end-to-end part took %s", time.Since(began).Round(time.Second))
+}
+
+// world is one vendor's simulator with its own dataset.
+type world struct {
+	vendor string
+	part   sim.Part
+	data   *sim.Dataset
+	creds  sim.Credentials
+	srv    *sim.Server
+	gate   *gate
+}
+
+// startWorlds starts one simulator per registered vendor. Each vendor gets
+// its own seed: two vendors serving one dataset would send the same trace
+// and span IDs into one Jaeger. Every trace is complete before the test
+// starts (a backfill).
+func startWorlds(t *testing.T, seed uint64, label string) []*world {
+	parts := simvendors.Parts()
+	require.NotEmpty(t, parts, "no vendor simulator is registered")
+	now := time.Now().UTC()
+	var worlds []*world
+	for i, name := range slices.Sorted(maps.Keys(parts)) {
+		data := sim.NewDataset(sim.DatasetConfig{
+			Seed:     seed + uint64(i),
+			Traces:   tracesPerVendor,
+			Interval: traceInterval,
+			Origin:   now.Add(-tracesPerVendor*traceInterval - sim.MaxTraceLag - time.Minute),
+		})
+		creds := sim.Credentials{
+			APIKey:    "e2e-" + name + "-key-7d1c",
+			Workspace: "e2e-workspace",
+			Project:   "e2e-" + label + "-" + name,
+		}
+		g := &gate{delay: apiDelay, inflight: map[int]time.Time{}, last: time.Now()}
+		srv, err := sim.Start([]sim.Part{gatedPart{Part: parts[name], gate: g}}, &sim.Env{Data: data, Clock: sim.WallClock{}, Creds: creds}, nil, nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = srv.Close() })
+		worlds = append(worlds, &world{vendor: name, part: parts[name], data: data, creds: creds, srv: srv, gate: g})
+	}
+	return worlds
+}
+
+func expectedTraces(worlds []*world) (ptrace.Traces, int) {
+	all := ptrace.NewTraces()
+	for _, w := range worlds {
+		exp := sim.ExpectedRange(w.data, 0, w.data.Len(), sim.TruthFor(w.part, w.creds))
+		exp.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
+	}
+	return all, all.SpanCount()
+}
+
+func totalRequests(worlds []*world) int {
+	n := 0
+	for _, w := range worlds {
+		n += w.srv.Requests(w.vendor)
+	}
+	return n
+}
+
+// gate delays every vendor request and tracks which are in flight, so the
+// test knows when each poller is waiting on its vendor.
+type gate struct {
+	delay    time.Duration
+	mu       sync.Mutex
+	seq      int
+	inflight map[int]time.Time
+	last     time.Time // when the last request finished
+	served   int
+}
+
+type gatedPart struct {
+	sim.Part
+	gate *gate
+}
+
+func (p gatedPart) Handler(env *sim.Env) http.Handler {
+	inner := p.Part.Handler(env)
+	g := p.gate
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		g.seq++
+		id := g.seq
+		g.inflight[id] = time.Now()
+		g.mu.Unlock()
+		defer func() {
+			g.mu.Lock()
+			delete(g.inflight, id)
+			g.last = time.Now()
+			g.served++
+			g.mu.Unlock()
+		}()
+		select {
+		case <-time.After(g.delay):
+		case <-r.Context().Done():
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+}
+
+// quiet reports whether this vendor's poller is outside any
+// consume-then-checkpoint step and the exporter has had time to flush what
+// it consumed: a request has been in flight for a while, or none has run
+// for a while (the poller sleeps until its next poll).
+func (g *gate) quiet(now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, since := range g.inflight {
+		if now.Sub(since) >= 500*time.Millisecond {
+			return true
+		}
+	}
+	return len(g.inflight) == 0 && now.Sub(g.last) >= 600*time.Millisecond
+}
+
+func (g *gate) requests() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.served
+}
+
+// waitForSafeKillPoint waits until every vendor has served at least
+// minRequests more requests and all pollers are quiet at once.
+func waitForSafeKillPoint(t *testing.T, worlds []*world, minRequests int) {
+	t.Helper()
+	base := make([]int, len(worlds))
+	for i, w := range worlds {
+		base[i] = w.gate.requests()
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		ready := true
+		now := time.Now()
+		for i, w := range worlds {
+			if w.gate.requests()-base[i] < minRequests || !w.gate.quiet(now) {
+				ready = false
+				break
+			}
+		}
+		if ready {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the pollers never waited on their vendors at the same time")
+}
+
+// collector runs otelcol-llmtrace with examples/jaeger.yaml.
+type collector struct {
+	bin, config, logPath, health, metrics string
+	env                                   []string
+	cmd                                   *exec.Cmd
+	exited                                chan struct{}
+	// emitted sums the receiver's otelcol_llmtrace_spans_emitted over
+	// every run of the collector (read before each kill and stop).
+	emitted int
+}
+
+func newCollector(t *testing.T, root, bin string, j *jaegertest.Jaeger, worlds []*world) *collector {
+	dir := t.TempDir()
+	health := freeAddr(t)
+	metricsPort := freePort(t)
+	env := []string{
+		"JAEGER_OTLP_ENDPOINT=" + j.OTLPGRPC,
+		"LLMTRACE_STORAGE_DIR=" + filepath.Join(dir, "storage"),
+		"LLMTRACE_HEALTH_ENDPOINT=" + health,
+		"LLMTRACE_METRICS_LEVEL=normal",
+		"LLMTRACE_METRICS_PORT=" + strconv.Itoa(metricsPort),
+		"LLMTRACE_POLL_INTERVAL=1s",
+		"LLMTRACE_SETTLE_DELAY=2s",
+		"LLMTRACE_INITIAL_LOOKBACK=" + (tracesPerVendor*traceInterval + sim.MaxTraceLag + 10*time.Minute).String(),
+	}
+	for _, w := range worlds {
+		v := strings.ToUpper(w.vendor)
+		env = append(env,
+			v+"_ENDPOINT="+w.srv.URL(w.vendor),
+			v+"_API_KEY="+w.creds.APIKey,
+			v+"_WORKSPACE="+w.creds.Workspace,
+			v+"_PROJECT_ID="+w.creds.Project,
+			v+"_PROJECT_NAME="+w.creds.Project,
+		)
+	}
+	c := &collector{
+		bin: bin, config: filepath.Join(root, "examples", "jaeger.yaml"), logPath: filepath.Join(dir, "collector.log"),
+		health: health, metrics: "http://127.0.0.1:" + strconv.Itoa(metricsPort) + "/metrics", env: env,
+	}
+	t.Cleanup(func() {
+		c.stop(t)
+		if t.Failed() {
+			if b, err := os.ReadFile(c.logPath); err == nil {
+				t.Logf("collector log: %d export timeouts, %d failed exports; end:\n%s",
+					strings.Count(string(b), "DeadlineExceeded"), strings.Count(string(b), "Exporting failed"), tail(string(b), 30))
+				for _, line := range strings.Split(string(b), "\n") {
+					if strings.Contains(line, "dispatch") || strings.Contains(line, "Resuming") || strings.Contains(line, "requeue") {
+						t.Log(line)
+					}
+				}
+			}
+		}
+	})
+	return c
+}
+
+func (c *collector) start(t *testing.T) {
+	t.Helper()
+	log, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	require.NoError(t, err)
+	defer log.Close()
+	cmd := exec.Command(c.bin, "--config", c.config)
+	cmd.Env = append(os.Environ(), c.env...)
+	cmd.Stdout, cmd.Stderr = log, log
+	setPdeathsig(cmd)
+	require.NoError(t, cmd.Start())
+	c.cmd = cmd
+	c.exited = make(chan struct{})
+	go func(exited chan struct{}) {
+		_ = cmd.Wait()
+		close(exited)
+	}(c.exited)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-c.exited:
+			t.Fatalf("collector exited at start; log: %s", c.logPath)
+		default:
+		}
+		if resp, err := http.Get("http://" + c.health + "/"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("collector did not become healthy")
+}
+
+func (c *collector) kill(t *testing.T) {
+	t.Helper()
+	c.emitted += c.spansEmitted(t)
+	require.NoError(t, c.cmd.Process.Signal(syscall.SIGKILL))
+	<-c.exited
+	c.cmd = nil
+}
+
+func (c *collector) stop(t *testing.T) {
+	if c.cmd == nil {
+		return
+	}
+	c.emitted += c.spansEmitted(t)
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.exited:
+	case <-time.After(20 * time.Second):
+		t.Log("collector ignored SIGTERM; killing it")
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
+	c.cmd = nil
+}
+
+// spansEmitted reads the receiver's own count of spans it handed to the
+// pipeline in this run of the collector.
+func (c *collector) spansEmitted(t *testing.T) int {
+	resp, err := http.Get(c.metrics)
+	if err != nil {
+		t.Logf("reading collector metrics: %v", err)
+		return 0
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	n := 0
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, "otelcol_llmtrace_spans_emitted") {
+			continue
+		}
+		fields := strings.Fields(line)
+		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		require.NoError(t, err, line)
+		n += int(v)
+	}
+	return n
+}
+
+// waitForAllSpans polls Jaeger until it holds as many spans of the worlds'
+// traces as expected (more is reported by the comparison), and returns
+// them.
+func waitForAllSpans(t *testing.T, q *jaegertest.Query, worlds []*world, want int) ptrace.Traces {
+	t.Helper()
+	var got ptrace.Traces
+	last, lastChange := -1, time.Now()
+	for {
+		got = fetchAll(t, q, worlds)
+		n := got.SpanCount()
+		if n >= want {
+			return got
+		}
+		if n != last {
+			last, lastChange = n, time.Now()
+		}
+		if time.Since(lastChange) > 90*time.Second {
+			t.Logf("Jaeger holds %d of %d spans and stopped growing", n, want)
+			return got
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// fetchAll reads every trace of the worlds from Jaeger, four at a time.
+func fetchAll(t *testing.T, q *jaegertest.Query, worlds []*world) ptrace.Traces {
+	t.Helper()
+	var ids []pcommon.TraceID
+	for _, w := range worlds {
+		for i := range w.data.Len() {
+			ids = append(ids, w.data.Trace(i).ID)
+		}
+	}
+	results := make([]ptrace.Traces, len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 4 {
+		wg.Go(func() {
+			for i := range next {
+				results[i], errs[i] = q.Trace(context.Background(), ids[i])
+			}
+		})
+	}
+	for i := range ids {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	all := ptrace.NewTraces()
+	for i, td := range results {
+		require.NoError(t, errs[i])
+		td.ResourceSpans().MoveAndAppendTo(all.ResourceSpans())
+	}
+	return all
+}
+
+func duplicates(td ptrace.Traces) []string {
+	seen := map[[24]byte]int{}
+	var dups []string
+	rss := td.ResourceSpans()
+	for i := range rss.Len() {
+		sss := rss.At(i).ScopeSpans()
+		for j := range sss.Len() {
+			spans := sss.At(j).Spans()
+			for k := range spans.Len() {
+				s := spans.At(k)
+				var key [24]byte
+				tid, sid := s.TraceID(), s.SpanID()
+				copy(key[:16], tid[:])
+				copy(key[16:], sid[:])
+				if seen[key]++; seen[key] == 2 {
+					dups = append(dups, fmt.Sprintf("%s/%s %q", tid, sid, s.Name()))
+				}
+			}
+		}
+	}
+	return dups
+}
+
+func repoRoot(t *testing.T) string {
+	_, file, _, ok := runtime.Caller(0)
+	require.True(t, ok)
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// buildCollector builds the distribution with ocb through the Makefile.
+func buildCollector(t *testing.T, root string) string {
+	t.Helper()
+	start := time.Now()
+	cmd := exec.Command("make", "build")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "make build:\n%s", tail(string(out), 40))
+	t.Logf("make build took %s", time.Since(start).Round(time.Second))
+	return filepath.Join(root, "_build", "otelcol-llmtrace")
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func freeAddr(t *testing.T) string { return "127.0.0.1:" + strconv.Itoa(freePort(t)) }
+
+func tail(s string, lines int) string {
+	parts := strings.Split(s, "\n")
+	if len(parts) > lines {
+		parts = parts[len(parts)-lines:]
+	}
+	return strings.Join(parts, "\n")
+}
