@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -72,7 +73,7 @@ func TestCollectorIntoJaeger(t *testing.T) {
 		col := newCollector(t, root, colBin, j, worlds)
 		col.start(t)
 		for k := 1; k <= kills; k++ {
-			waitForSafeKillPoint(t, worlds, 3)
+			waitForSafeKillPoint(t, worlds, col, 3)
 			col.kill(t)
 			t.Logf("kill %d: SIGKILL at %s (%d vendor requests so far)", k, time.Since(start).Round(time.Millisecond), totalRequests(worlds))
 			col.start(t)
@@ -99,7 +100,7 @@ func TestCollectorIntoJaeger(t *testing.T) {
 		col.start(t)
 		// Let the backfill flow into Jaeger, then take Jaeger away while
 		// the receiver keeps polling.
-		waitForSafeKillPoint(t, worlds, 4)
+		waitForSafeKillPoint(t, worlds, col, 4)
 		j.Stop()
 		down, before := time.Now(), totalRequests(worlds)
 		time.Sleep(outage / 2)
@@ -114,7 +115,7 @@ func TestCollectorIntoJaeger(t *testing.T) {
 		// The badger store survived the restart: every span must be there.
 		durable := waitForAllSpans(t, j.Durable, worlds, spans)
 		col.stop(t)
-		require.Equal(t, spans, col.emitted, "spans the receiver emitted")
+		assert.Equal(t, spans, col.emitted, "spans the receiver emitted")
 		diffs := sim.Compare(expected, durable, sim.CompareOptions{MaxDiffs: 30})
 		require.Empty(t, diffs, "Jaeger differs from the ground truth:\n%s", strings.Join(diffs, "\n"))
 		// The memory store holds every copy received since the restart:
@@ -158,7 +159,7 @@ func startWorlds(t *testing.T, seed uint64, label string) []*world {
 			Workspace: "e2e-workspace",
 			Project:   "e2e-" + label + "-" + name,
 		}
-		g := &gate{delay: apiDelay, inflight: map[int]time.Time{}, last: time.Now()}
+		g := &gate{delay: apiDelay, waiting: map[int]bool{}, last: time.Now()}
 		srv, err := sim.Start([]sim.Part{gatedPart{Part: parts[name], gate: g}}, &sim.Env{Data: data, Clock: sim.WallClock{}, Creds: creds}, nil, nil)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = srv.Close() })
@@ -184,15 +185,17 @@ func totalRequests(worlds []*world) int {
 	return n
 }
 
-// gate delays every vendor request and tracks which are in flight, so the
-// test knows when each poller is waiting on its vendor.
+// gate delays every vendor request and tracks which are waiting, so the
+// test knows when each poller is blocked on its vendor.
 type gate struct {
-	delay    time.Duration
-	mu       sync.Mutex
-	seq      int
-	inflight map[int]time.Time
-	last     time.Time // when the last request finished
-	served   int
+	delay   time.Duration
+	mu      sync.Mutex
+	seq     int
+	waiting map[int]bool
+	// answered counts requests whose answer has started: after that the
+	// poller may consume what it got.
+	answered int
+	last     time.Time // when the last answer started
 }
 
 type gatedPart struct {
@@ -207,69 +210,75 @@ func (p gatedPart) Handler(env *sim.Env) http.Handler {
 		g.mu.Lock()
 		g.seq++
 		id := g.seq
-		g.inflight[id] = time.Now()
+		g.waiting[id] = true
 		g.mu.Unlock()
-		defer func() {
-			g.mu.Lock()
-			delete(g.inflight, id)
-			g.last = time.Now()
-			g.served++
-			g.mu.Unlock()
-		}()
 		select {
 		case <-time.After(g.delay):
 		case <-r.Context().Done():
-			return
 		}
-		inner.ServeHTTP(w, r)
+		g.mu.Lock()
+		delete(g.waiting, id)
+		g.answered++
+		g.last = time.Now()
+		g.mu.Unlock()
+		if r.Context().Err() == nil {
+			inner.ServeHTTP(w, r)
+		}
 	})
 }
 
-// quiet reports whether this vendor's poller is outside any
-// consume-then-checkpoint step and the exporter has had time to flush what
-// it consumed: a request has been in flight for a while, or none has run
-// for a while (the poller sleeps until its next poll).
-func (g *gate) quiet(now time.Time) bool {
+// gateState is what a gate shows at one moment.
+type gateState struct {
+	answered int
+	blocked  bool // the poller waits on its vendor, or has been idle a while
+}
+
+func (g *gate) state(now time.Time) gateState {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, since := range g.inflight {
-		if now.Sub(since) >= 500*time.Millisecond {
-			return true
-		}
-	}
-	return len(g.inflight) == 0 && now.Sub(g.last) >= 600*time.Millisecond
+	return gateState{answered: g.answered, blocked: len(g.waiting) > 0 || now.Sub(g.last) >= 300*time.Millisecond}
 }
 
 func (g *gate) requests() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.served
+	return g.answered
 }
 
-// waitForSafeKillPoint waits until every vendor has served at least
-// minRequests more requests and all pollers are quiet at once.
-func waitForSafeKillPoint(t *testing.T, worlds []*world, minRequests int) {
+// waitForSafeKillPoint waits until every vendor has answered at least
+// minRequests more requests and then for a moment when no poller can be
+// between a consume and its checkpoint, and the exporter has acknowledged
+// everything it was handed: each poller waits on its vendor (no answer
+// starts meanwhile) while the collector reports an empty export queue. The
+// persistent queue counts items it has dispatched but not yet seen
+// exported, so an empty queue means nothing will be sent again after a
+// crash: any duplicate left is the receiver's.
+func waitForSafeKillPoint(t *testing.T, worlds []*world, c *collector, minRequests int) {
 	t.Helper()
 	base := make([]int, len(worlds))
 	for i, w := range worlds {
 		base[i] = w.gate.requests()
 	}
 	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
+	for ; time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		before := make([]gateState, len(worlds))
 		ready := true
-		now := time.Now()
 		for i, w := range worlds {
-			if w.gate.requests()-base[i] < minRequests || !w.gate.quiet(now) {
-				ready = false
-				break
-			}
+			before[i] = w.gate.state(time.Now())
+			ready = ready && before[i].blocked && before[i].answered-base[i] >= minRequests
+		}
+		if !ready || c.queueSize(t) != 0 {
+			continue
+		}
+		for i, w := range worlds {
+			after := w.gate.state(time.Now())
+			ready = ready && after.answered == before[i].answered && after.blocked
 		}
 		if ready {
 			return
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatal("the pollers never waited on their vendors at the same time")
+	t.Fatal("never found the pollers waiting on their vendors with the export queue empty")
 }
 
 // collector runs otelcol-llmtrace with examples/jaeger.yaml.
@@ -386,28 +395,47 @@ func (c *collector) stop(t *testing.T) {
 	c.cmd = nil
 }
 
+// queueSize is the exporter's queue size: requests not yet read plus those
+// dispatched but not yet acknowledged. -1 when unknown.
+func (c *collector) queueSize(t *testing.T) int {
+	n, ok := c.metric(t, "otelcol_exporter_queue_size")
+	if !ok {
+		return -1
+	}
+	return n
+}
+
 // spansEmitted reads the receiver's own count of spans it handed to the
 // pipeline in this run of the collector.
 func (c *collector) spansEmitted(t *testing.T) int {
+	n, _ := c.metric(t, "otelcol_llmtrace_spans_emitted")
+	return n
+}
+
+// metric sums the samples of one metric the collector exposes.
+func (c *collector) metric(t *testing.T, name string) (int, bool) {
 	resp, err := http.Get(c.metrics)
 	if err != nil {
 		t.Logf("reading collector metrics: %v", err)
-		return 0
+		return 0, false
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	n := 0
+	n, found := 0, false
 	for _, line := range strings.Split(string(body), "\n") {
-		if !strings.HasPrefix(line, "otelcol_llmtrace_spans_emitted") {
+		metric, _, _ := strings.Cut(line, "{")
+		metric, _, _ = strings.Cut(metric, " ")
+		if metric != name && metric != name+"_total" {
 			continue
 		}
 		fields := strings.Fields(line)
 		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
 		require.NoError(t, err, line)
 		n += int(v)
+		found = true
 	}
-	return n
+	return n, found
 }
 
 // waitForAllSpans polls Jaeger until it holds as many spans of the worlds'
