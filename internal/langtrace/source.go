@@ -95,7 +95,9 @@ func (s *source) FetchPage(ctx context.Context, q poll.Query, token string) (pol
 	if !s.lastPage(page, meta, traces, q.From) {
 		next = strconv.Itoa(page + 1)
 	}
-	return poll.Page{Traces: dropBefore(traces, q.From), Next: next}, nil
+	// Traces before q.From may remain on the last page; the engine ignores
+	// them.
+	return poll.Page{Traces: traces, Next: next}, nil
 }
 
 // lastPage reports whether no later page can hold a trace of the window:
@@ -120,22 +122,6 @@ func (s *source) lastPage(page int, meta pageMeta, traces []poll.Trace, from tim
 		}
 	}
 	return allOlder
-}
-
-// dropBefore removes the traces that started before the window; traces
-// without a start time are kept.
-func dropBefore(traces []poll.Trace, from time.Time) []poll.Trace {
-	if from.IsZero() {
-		return traces
-	}
-	kept := traces[:0]
-	for _, tr := range traces {
-		if tr.Time.IsZero() || !tr.Time.Before(from) {
-			kept = append(kept, tr)
-		}
-	}
-	clear(traces[len(kept):])
-	return kept
 }
 
 // APIError is a Langtrace API error answer, carrying the vendor's message.
