@@ -67,6 +67,10 @@ func newSource(c *Config, s poll.SourceSettings) *source {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
+	now := time.Now
+	if s.Clock != nil {
+		now = s.Clock.Now
+	}
 	pageSize := c.PageSize
 	if pageSize <= 0 {
 		pageSize = NewDefaultConfig().PageSize
@@ -79,7 +83,7 @@ func newSource(c *Config, s poll.SourceSettings) *source {
 		workspace: c.Workspace,
 		project:   project,
 		pageSize:  min(pageSize, MaxPageSize),
-		now:       time.Now,
+		now:       now,
 	}
 }
 

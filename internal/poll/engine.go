@@ -60,6 +60,7 @@ func New(ctx context.Context, host component.Host, v Vendor, storageClient stora
 		Logger: logger,
 		API:    api,
 		Warn:   func() { tel.conversionWarning(context.Background()) },
+		Clock:  clock,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to create the %s source: %w", v.Name(), err)

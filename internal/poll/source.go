@@ -68,6 +68,9 @@ type SourceSettings struct {
 	// Warn counts a conversion warning (data that was only partly
 	// converted); the span is still emitted.
 	Warn func()
+	// Clock is the engine's clock; sources that reason about "now" use it
+	// rather than the wall clock.
+	Clock Clock
 }
 
 // Source reads one vendor project. It is called from a single goroutine.
