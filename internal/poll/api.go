@@ -363,7 +363,6 @@ func retryable(err error) bool {
 // backoff yields exponentially growing, randomized intervals per
 // configretry.BackOffConfig.
 type backoff struct {
-	cfg  configretry.BackOffConfig
 	next func() time.Duration
 }
 
@@ -372,22 +371,17 @@ func newBackoff(cfg configretry.BackOffConfig) *backoff {
 	if cur <= 0 {
 		cur = time.Second
 	}
-	b := &backoff{cfg: cfg}
-	b.next = func() time.Duration {
+	mult := max(cfg.Multiplier, 1)
+	return &backoff{next: func() time.Duration {
 		d := cur
 		if r := cfg.RandomizationFactor; r > 0 {
 			delta := r * float64(d)
 			d = time.Duration(float64(d) - delta + rand.Float64()*2*delta) //nolint:gosec // jitter only
-		}
-		mult := cfg.Multiplier
-		if mult < 1 {
-			mult = 1
 		}
 		cur = time.Duration(float64(cur) * mult)
 		if cfg.MaxInterval > 0 && cur > cfg.MaxInterval {
 			cur = cfg.MaxInterval
 		}
 		return d
-	}
-	return b
+	}}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -271,7 +270,3 @@ func (s *checkpointStore) encodeHead(st *state, segments int) ([]byte, error) {
 	}
 	return h, nil
 }
-
-// errNoStorage marks a configured storage extension that is missing or is
-// not a storage extension.
-var errNoStorage = errors.New("storage extension not found or not a storage extension")

@@ -66,7 +66,6 @@ func New(ctx context.Context, host component.Host, v Vendor, storageClient stora
 		return nil, nil, fmt.Errorf("failed to create the %s source: %w", v.Name(), err)
 	}
 	return &Poller{
-		name:   key,
 		src:    src,
 		sched:  s.Schedule,
 		clock:  clock,

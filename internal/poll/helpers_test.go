@@ -206,7 +206,6 @@ func (h *harness) poller() *Poller {
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	require.NoError(h.t, err)
 	p := &Poller{
-		name:   "fake/proj",
 		src:    h.src,
 		sched:  h.sched,
 		clock:  h.clock,

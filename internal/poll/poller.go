@@ -32,7 +32,6 @@ type Schedule struct {
 
 // Poller polls one source and emits its spans exactly once.
 type Poller struct {
-	name   string // "<vendor>/<scope>", for logs
 	src    Source
 	sched  Schedule
 	clock  Clock
