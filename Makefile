@@ -1,7 +1,7 @@
 # llmtrace: build, test, demo. `make help` lists the targets.
 SHELL := /bin/bash
 GO ?= go
-OCB_VERSION := v0.160.0
+OCB_VERSION := v0.165.0
 BIN := $(CURDIR)/bin
 OCB := $(BIN)/ocb-$(OCB_VERSION)
 DIST := $(CURDIR)/_build/otelcol-llmtrace
@@ -21,8 +21,12 @@ tools: $(OCB) ## install ocb at the pinned version
 build: $(OCB) ## build the otelcol-llmtrace distribution into _build/
 	$(OCB) --config builder-config.yaml
 
-generate: ## regenerate mdatagen output (metadata.yaml)
-	$(GO) tool mdatagen metadata.yaml
+# mdatagen and golangci-lint are Go tools of their own module
+# (internal/tools), so that their dependencies never pin the receiver's.
+TOOL := $(GO) -C internal/tools tool
+
+generate: ## regenerate mdatagen output (metadata.yaml), mdatagen v0.159.0
+	$(TOOL) mdatagen $(CURDIR)/metadata.yaml
 	sed -i 's/^package main$$/package llmtracereceiver/' generated_component_test.go generated_package_test.go
 	gofmt -w generated_component_test.go generated_package_test.go
 
