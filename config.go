@@ -3,11 +3,12 @@ package llmtracereceiver // import "github.com/llmtrace/llmtrace"
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/llmtrace/llmtrace/internal/langtrace"
 	"github.com/llmtrace/llmtrace/internal/opik"
@@ -25,8 +26,9 @@ type Config struct {
 	// SettleDelay is how long a trace must have ended and stayed unchanged
 	// before it is emitted.
 	SettleDelay time.Duration `mapstructure:"settle_delay"`
-	// MaxTraceWait is how long a trace may stay open before it is emitted
-	// with what exists, its unfinished spans marked incomplete.
+	// MaxTraceWait is how long a trace may stay open after the receiver
+	// first saw it before it is emitted with what exists, its unfinished
+	// spans marked incomplete.
 	MaxTraceWait time.Duration `mapstructure:"max_trace_wait"`
 	// Overlap is how far before the checkpoint every poll reads again, to
 	// catch spans that arrive late for recent traces.
@@ -43,32 +45,60 @@ type Config struct {
 	// connection errors.
 	RetryOnFailure configretry.BackOffConfig `mapstructure:"retry_on_failure"`
 
+	// The vendor blocks, one pointer field per vendor, nil when absent. A
+	// field is the vendor's whole registration: defaults, validation, the
+	// pollers, the simulators and the shared tests derive from these
+	// fields (poll.Blocks).
+
 	// Langtrace polls one Langtrace project.
-	Langtrace configoptional.Optional[langtrace.Config] `mapstructure:"langtrace"`
+	Langtrace *langtrace.Config `mapstructure:"langtrace"`
 	// Opik polls one Opik project.
-	Opik configoptional.Optional[opik.Config] `mapstructure:"opik"`
+	Opik *opik.Config `mapstructure:"opik"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
 
-// vendors lists the configured vendor blocks. Adding a vendor means adding
-// its field above and one line here.
-func (c *Config) vendors() []poll.Vendor {
-	var vs []poll.Vendor
-	if v := c.Langtrace.Get(); v != nil {
-		vs = append(vs, v)
+// plainConfig is Config without its Unmarshal method.
+type plainConfig Config
+
+// Unmarshal applies the user's keys; a vendor block that is present starts
+// from that vendor's defaults.
+func (c *Config) Unmarshal(conf *confmap.Conf) error {
+	for _, b := range poll.Blocks(c) {
+		if conf.IsSet(b.Name) && b.Config == nil {
+			b.Set(b.New())
+		}
 	}
-	if v := c.Opik.Get(); v != nil {
-		vs = append(vs, v)
+	if err := conf.Unmarshal((*plainConfig)(c)); err != nil {
+		return err
 	}
-	return vs
+	// An empty block ("opik:" with nothing under it) decodes to nil: it
+	// still means the vendor with its defaults.
+	for _, b := range poll.Blocks(c) {
+		if conf.IsSet(b.Name) && b.Config == nil {
+			b.Set(b.New())
+		}
+	}
+	return nil
 }
 
-// Validate reports every configuration problem at once, each naming its key.
+// vendors returns the configured vendor blocks.
+func (c *Config) vendors() []poll.Block {
+	var out []poll.Block
+	for _, b := range poll.Blocks(c) {
+		if b.Config != nil {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Validate reports the problems of the receiver-level keys at once; the
+// collector validates each vendor block on its own and names its path.
 func (c *Config) Validate() error {
 	var errs []error
-	bad := func(key, msg string) { errs = append(errs, fmt.Errorf("llmtrace.%s: %s", key, msg)) }
+	bad := func(key, msg string) { errs = append(errs, fmt.Errorf("%s: %s", key, msg)) }
 	if c.PollInterval <= 0 {
 		bad("poll_interval", "must be positive")
 	}
@@ -92,14 +122,8 @@ func (c *Config) Validate() error {
 	if c.MaxResponseBytes <= 0 {
 		bad("max_response_bytes", "must be positive")
 	}
-	vendors := c.vendors()
-	if len(vendors) == 0 {
-		errs = append(errs, errors.New("llmtrace: at least one vendor block (langtrace, opik) is required"))
-	}
-	for _, v := range vendors {
-		for _, p := range v.Problems() {
-			bad(v.Name()+"."+p.Key, p.Msg)
-		}
+	if len(c.vendors()) == 0 {
+		errs = append(errs, fmt.Errorf("at least one vendor block (%s) is required", strings.Join(poll.Names(poll.Blocks(c)), ", ")))
 	}
 	return errors.Join(errs...)
 }

@@ -2,20 +2,21 @@ package llmtracereceiver
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
 	"github.com/llmtrace/llmtrace/internal/langtrace"
 	"github.com/llmtrace/llmtrace/internal/metadata"
-	"github.com/llmtrace/llmtrace/internal/opik"
+	"github.com/llmtrace/llmtrace/internal/poll"
+	"github.com/llmtrace/llmtrace/internal/sim"
 )
 
 func loadConfig(t *testing.T, name string) *Config {
@@ -47,28 +48,9 @@ func TestLoadConfigEveryKey(t *testing.T) {
 		MaxInterval: 20 * time.Second, MaxElapsedTime: 2 * time.Minute,
 	}, cfg.RetryOnFailure)
 
-	lt := cfg.Langtrace.Get()
-	require.NotNil(t, lt)
-	assert.Equal(t, "http://localhost:3000", lt.ClientConfig.Endpoint)
-	assert.Equal(t, configopaque.String("lt-key"), lt.APIKey)
-	assert.Equal(t, "proj-1", lt.ProjectID)
-	assert.Equal(t, 50, lt.PageSize)
-	assert.Equal(t, "support-bot", lt.ServiceName)
-	assert.Equal(t, 20*time.Second, lt.ClientConfig.Timeout)
-	team, ok := lt.ClientConfig.Headers.Get("X-Team")
-	assert.True(t, ok)
-	assert.Equal(t, configopaque.String("llm"), team)
-
-	op := cfg.Opik.Get()
-	require.NotNil(t, op)
-	assert.Equal(t, "http://localhost:5173/api", op.ClientConfig.Endpoint)
-	assert.Equal(t, configopaque.String("opik-key"), op.APIKey)
-	assert.Equal(t, "acme", op.Workspace)
-	assert.Equal(t, "search", op.ProjectName)
-	assert.Empty(t, op.ProjectID)
-	assert.Equal(t, 200, op.PageSize)
-	assert.Equal(t, "search-bot", op.ServiceName)
-	assert.Equal(t, 15*time.Second, op.ClientConfig.Timeout)
+	require.NotNil(t, cfg.Langtrace)
+	require.NotNil(t, cfg.Opik)
+	assert.Len(t, cfg.vendors(), 2)
 }
 
 func TestLoadConfigDefaults(t *testing.T) {
@@ -84,76 +66,115 @@ func TestLoadConfigDefaults(t *testing.T) {
 	assert.Nil(t, cfg.StorageID)
 	assert.Equal(t, configretry.NewDefaultBackOffConfig(), cfg.RetryOnFailure)
 
-	lt := cfg.Langtrace.Get()
-	require.NotNil(t, lt, "a present block starts from its defaults")
-	assert.Equal(t, langtrace.DefaultEndpoint, lt.ClientConfig.Endpoint)
-	assert.Equal(t, 100, lt.PageSize)
-	assert.Nil(t, cfg.Opik.Get(), "an absent block stays off")
+	require.NotNil(t, cfg.Langtrace, "a present block starts from its defaults")
+	assert.Equal(t, langtrace.DefaultEndpoint, cfg.Langtrace.ClientConfig.Endpoint)
+	assert.Equal(t, 100, cfg.Langtrace.PageSize)
+	assert.Nil(t, cfg.Opik, "an absent block stays off")
 	assert.Len(t, cfg.vendors(), 1)
 }
 
 func TestValidateNeedsAVendor(t *testing.T) {
 	cfg := loadConfig(t, "empty")
-	assert.EqualError(t, cfg.Validate(), "llmtrace: at least one vendor block (langtrace, opik) is required")
+	names := poll.Names(poll.Blocks(cfg))
+	assert.EqualError(t, cfg.Validate(), "at least one vendor block ("+strings.Join(names, ", ")+") is required")
 }
 
-func TestValidateReportsEveryProblemNamingTheKey(t *testing.T) {
+func TestValidateReportsEveryReceiverProblemNamingTheKey(t *testing.T) {
 	valid := func() *Config {
 		cfg := createDefaultConfig().(*Config)
-		lt := cfg.Langtrace.GetOrInsertDefault()
+		lt := langtrace.NewDefaultConfig()
 		lt.APIKey, lt.ProjectID = "k", "p"
+		cfg.Langtrace = &lt
 		return cfg
-	}
-	withOpik := func(mut func(*opik.Config)) func(*Config) {
-		return func(cfg *Config) {
-			o := cfg.Opik.GetOrInsertDefault()
-			o.ProjectName = "demo"
-			mut(o)
-		}
 	}
 	tests := []struct {
 		name   string
 		mutate func(*Config)
 		want   string
 	}{
-		{"poll_interval zero", func(c *Config) { c.PollInterval = 0 }, "llmtrace.poll_interval: must be positive"},
-		{"initial_lookback negative", func(c *Config) { c.InitialLookback = -time.Hour }, "llmtrace.initial_lookback: must be positive"},
-		{"settle_delay negative", func(c *Config) { c.SettleDelay = -time.Second }, "llmtrace.settle_delay: must not be negative"},
-		{"max_trace_wait zero", func(c *Config) { c.MaxTraceWait = 0 }, "llmtrace.max_trace_wait: must be positive"},
-		{"max_trace_wait below settle", func(c *Config) { c.MaxTraceWait = time.Second }, "llmtrace.max_trace_wait: must not be shorter than settle_delay"},
-		{"overlap negative", func(c *Config) { c.Overlap = -time.Second }, "llmtrace.overlap: must not be negative"},
-		{"max_pages_per_poll zero", func(c *Config) { c.MaxPagesPerPoll = 0 }, "llmtrace.max_pages_per_poll: must be positive"},
-		{"max_response_bytes zero", func(c *Config) { c.MaxResponseBytes = 0 }, "llmtrace.max_response_bytes: must be positive"},
-		{"langtrace api_key", func(c *Config) { c.Langtrace.Get().APIKey = "" }, "llmtrace.langtrace.api_key: required"},
-		{"langtrace project_id", func(c *Config) { c.Langtrace.Get().ProjectID = "" }, "llmtrace.langtrace.project_id: required"},
-		{"langtrace page_size", func(c *Config) { c.Langtrace.Get().PageSize = 101 }, "llmtrace.langtrace.page_size: must be between 1 and 100"},
-		{"langtrace endpoint", func(c *Config) { c.Langtrace.Get().ClientConfig.Endpoint = "app.langtrace.ai" }, "llmtrace.langtrace.endpoint: must be an http(s) URL"},
-		{"opik project missing", withOpik(func(o *opik.Config) { o.ProjectName = "" }), "llmtrace.opik.project_name: project_name or project_id is required"},
-		{"opik both projects", withOpik(func(o *opik.Config) { o.ProjectID = "0190a1b2-0000-7000-8000-000000000000" }), "llmtrace.opik.project_id: set project_name or project_id, not both"},
-		{"opik workspace", withOpik(func(o *opik.Config) { o.APIKey = "k" }), "llmtrace.opik.workspace: required with api_key"},
-		{"opik page_size", withOpik(func(o *opik.Config) { o.PageSize = 0 }), "llmtrace.opik.page_size: must be between 1 and 2000"},
+		{"poll_interval zero", func(c *Config) { c.PollInterval = 0 }, "poll_interval: must be positive"},
+		{"initial_lookback negative", func(c *Config) { c.InitialLookback = -time.Hour }, "initial_lookback: must be positive"},
+		{"settle_delay negative", func(c *Config) { c.SettleDelay = -time.Second }, "settle_delay: must not be negative"},
+		{"max_trace_wait zero", func(c *Config) { c.MaxTraceWait = 0 }, "max_trace_wait: must be positive"},
+		{"max_trace_wait below settle", func(c *Config) { c.MaxTraceWait = time.Second }, "max_trace_wait: must not be shorter than settle_delay"},
+		{"overlap negative", func(c *Config) { c.Overlap = -time.Second }, "overlap: must not be negative"},
+		{"max_pages_per_poll zero", func(c *Config) { c.MaxPagesPerPoll = 0 }, "max_pages_per_poll: must be positive"},
+		{"max_response_bytes zero", func(c *Config) { c.MaxResponseBytes = 0 }, "max_response_bytes: must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := valid()
-			require.NoError(t, cfg.Validate())
+			require.NoError(t, confmap.Validate(cfg))
 			tt.mutate(cfg)
-			assert.EqualError(t, cfg.Validate(), tt.want)
+			assert.EqualError(t, confmap.Validate(cfg), tt.want)
 		})
 	}
 
-	t.Run("all at once", func(t *testing.T) {
+	t.Run("all at once, vendor keys with their path", func(t *testing.T) {
 		cfg := valid()
 		cfg.PollInterval = 0
-		cfg.Langtrace.Get().APIKey = ""
-		cfg.Langtrace.Get().ProjectID = ""
-		assert.EqualError(t, cfg.Validate(), "llmtrace.poll_interval: must be positive\n"+
-			"llmtrace.langtrace.api_key: required\n"+
-			"llmtrace.langtrace.project_id: required")
+		cfg.Langtrace.APIKey = ""
+		cfg.Langtrace.ProjectID = ""
+		assert.EqualError(t, confmap.Validate(cfg), "poll_interval: must be positive\n"+
+			"langtrace: api_key: required\n"+
+			"project_id: required")
 	})
 }
 
+// collectorConfig is how the collector holds receiver configurations: it
+// validates the whole tree, naming each component by its ID.
+type collectorConfig struct {
+	Receivers map[component.ID]component.Config `mapstructure:"receivers"`
+}
+
+// TestEveryVendorBlock holds for each registered vendor: an empty block
+// starts from the vendor's defaults; the block its simulator gives is
+// valid and loads every key; an unknown key fails naming it; problems of a
+// named instance carry the collector's path.
+func TestEveryVendorBlock(t *testing.T) {
+	for _, part := range registeredParts(t) {
+		name := part.Name()
+		t.Run(name, func(t *testing.T) {
+			load := func(block any) (*Config, error) {
+				cfg := createDefaultConfig().(*Config)
+				err := confmap.NewFromStringMap(map[string]any{name: block}).Unmarshal(cfg)
+				return cfg, err
+			}
+			var block poll.Block
+			for _, b := range poll.Blocks(createDefaultConfig().(*Config)) {
+				if b.Name == name {
+					block = b
+				}
+			}
+
+			cfg, err := load(map[string]any{})
+			require.NoError(t, err)
+			require.Len(t, cfg.vendors(), 1)
+			assert.Equal(t, block.New(), cfg.vendors()[0].Config, "an empty block is the defaults")
+			cfg, err = load(nil)
+			require.NoError(t, err)
+			require.Len(t, cfg.vendors(), 1, "a block without keys is present")
+
+			cfg, err = load(part.ReceiverConfig("http://127.0.0.1:1", sim.Credentials{APIKey: "key", Workspace: "ws", Project: "proj"}))
+			require.NoError(t, err)
+			require.NoError(t, confmap.Validate(cfg))
+			vc := cfg.vendors()[0].Config
+			assert.Equal(t, "http://127.0.0.1:1", vc.CommonConfig().ClientConfig.Endpoint)
+			assert.NotEqual(t, block.New(), vc)
+
+			_, err = load(map[string]any{"no_such_key": 1})
+			require.ErrorContains(t, err, "no_such_key")
+
+			cfg, err = load(map[string]any{"endpoint": "not a url"})
+			require.NoError(t, err)
+			id := component.NewIDWithName(metadata.Type, "support")
+			err = confmap.Validate(&collectorConfig{Receivers: map[component.ID]component.Config{id: cfg}})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "receivers::llmtrace/support::"+name+": endpoint: must be an http(s) URL")
+		})
+	}
+}
 func TestAPIKeyIsMaskedWhenConfigIsPrinted(t *testing.T) {
 	cfg := loadConfig(t, "all")
-	assert.Equal(t, "[REDACTED]", cfg.Langtrace.Get().APIKey.String())
+	assert.Equal(t, "[REDACTED]", cfg.Langtrace.APIKey.String())
 }

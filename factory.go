@@ -5,15 +5,12 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
-	"github.com/llmtrace/llmtrace/internal/langtrace"
 	"github.com/llmtrace/llmtrace/internal/metadata"
-	"github.com/llmtrace/llmtrace/internal/opik"
 )
 
 // Defaults of the receiver-level keys.
@@ -46,8 +43,6 @@ func createDefaultConfig() component.Config {
 		MaxPagesPerPoll:  defaultMaxPagesPerPoll,
 		MaxResponseBytes: defaultMaxResponseBytes,
 		RetryOnFailure:   configretry.NewDefaultBackOffConfig(),
-		Langtrace:        configoptional.Default(langtrace.NewDefaultConfig()),
-		Opik:             configoptional.Default(opik.NewDefaultConfig()),
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 
 	"go.opentelemetry.io/collector/component"
@@ -26,11 +25,11 @@ type tracesReceiver struct {
 	obs   *receiverhelper.ObsReport
 	clock poll.Clock // nil: the wall clock
 
-	cancel      context.CancelFunc
-	wg          sync.WaitGroup
-	httpClients []*http.Client
-	storage     storage.Client
-	telemetry   *metadata.TelemetryBuilder
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	pollers   []*poll.Poller
+	storage   storage.Client
+	telemetry *metadata.TelemetryBuilder
 }
 
 func newTracesReceiver(cfg *Config, set receiver.Settings, next consumer.Traces, obs *receiverhelper.ObsReport) *tracesReceiver {
@@ -62,19 +61,17 @@ func (r *tracesReceiver) Start(ctx context.Context, host component.Host) error {
 		ObsReport:        r.obs,
 		Telemetry:        tb,
 	}
-	var pollers []*poll.Poller
-	for _, v := range r.cfg.vendors() {
-		p, hc, err := poll.New(ctx, host, v, r.storage, settings)
+	for _, b := range r.cfg.vendors() {
+		p, err := poll.New(ctx, host, b.Name, b.Config, r.storage, settings)
 		if err != nil {
 			return err
 		}
-		r.httpClients = append(r.httpClients, hc)
-		pollers = append(pollers, p)
+		r.pollers = append(r.pollers, p)
 	}
 	status := newStatusReporter(host)
 	pollCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	for i, p := range pollers {
+	for i, p := range r.pollers {
 		r.wg.Go(func() { p.Run(pollCtx, func(err error) { status.report(i, err) }) })
 	}
 	return nil
@@ -97,9 +94,10 @@ func (r *tracesReceiver) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("pollers did not stop in time: %w", ctx.Err()))
 	}
-	for _, hc := range r.httpClients {
-		hc.CloseIdleConnections()
+	for _, p := range r.pollers {
+		p.Close()
 	}
+	r.pollers = nil
 	if r.storage != nil {
 		if err := r.storage.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("failed to close storage client: %w", err))

@@ -25,6 +25,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/llmtrace/llmtrace/internal/langtrace"
 	"github.com/llmtrace/llmtrace/internal/metadata"
 )
 
@@ -108,7 +109,8 @@ func fastConfig(endpoint string) *Config {
 	cfg.MaxTraceWait = time.Minute
 	cfg.RetryOnFailure.InitialInterval = 10 * time.Millisecond
 	cfg.RetryOnFailure.MaxElapsedTime = 100 * time.Millisecond
-	lt := cfg.Langtrace.GetOrInsertDefault()
+	lt := langtrace.NewDefaultConfig()
+	cfg.Langtrace = &lt
 	lt.ClientConfig.Endpoint = endpoint
 	lt.APIKey = testAPIKey
 	lt.ProjectID = "proj"

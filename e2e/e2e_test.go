@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -283,10 +284,11 @@ func waitForSafeKillPoint(t *testing.T, worlds []*world, c *collector, minReques
 
 // collector runs otelcol-llmtrace with examples/jaeger.yaml.
 type collector struct {
-	bin, config, logPath, health, metrics string
-	env                                   []string
-	cmd                                   *exec.Cmd
-	exited                                chan struct{}
+	bin, logPath, health, metrics string
+	configs                       []string
+	env                           []string
+	cmd                           *exec.Cmd
+	exited                        chan struct{}
 	// emitted sums the receiver's otelcol_llmtrace_spans_emitted over
 	// every run of the collector (read before each kill and stop).
 	emitted int
@@ -306,18 +308,20 @@ func newCollector(t *testing.T, root, bin string, j *jaegertest.Jaeger, worlds [
 		"LLMTRACE_SETTLE_DELAY=2s",
 		"LLMTRACE_INITIAL_LOOKBACK=" + (tracesPerVendor*traceInterval + sim.MaxTraceLag + 10*time.Minute).String(),
 	}
+	// Every registered vendor's block, as its simulator gives it, goes
+	// into a second config file merged over the example (the collector
+	// merges --config files in order): a new vendor is covered by
+	// registering it, whether or not the example lists it yet.
+	vendors := map[string]any{}
 	for _, w := range worlds {
-		v := strings.ToUpper(w.vendor)
-		env = append(env,
-			v+"_ENDPOINT="+w.srv.URL(w.vendor),
-			v+"_API_KEY="+w.creds.APIKey,
-			v+"_WORKSPACE="+w.creds.Workspace,
-			v+"_PROJECT_ID="+w.creds.Project,
-			v+"_PROJECT_NAME="+w.creds.Project,
-		)
+		vendors[w.vendor] = w.part.ReceiverConfig(w.srv.URL(w.vendor), w.creds)
 	}
+	overlay, err := json.Marshal(map[string]any{"receivers": map[string]any{"llmtrace": vendors}})
+	require.NoError(t, err)
+	overlayPath := filepath.Join(dir, "vendors.yaml") // JSON is YAML
+	require.NoError(t, os.WriteFile(overlayPath, overlay, 0o600))
 	c := &collector{
-		bin: bin, config: filepath.Join(root, "examples", "jaeger.yaml"), logPath: filepath.Join(dir, "collector.log"),
+		bin: bin, configs: []string{filepath.Join(root, "examples", "jaeger.yaml"), overlayPath}, logPath: filepath.Join(dir, "collector.log"),
 		health: health, metrics: "http://127.0.0.1:" + strconv.Itoa(metricsPort) + "/metrics", env: env,
 	}
 	t.Cleanup(func() {
@@ -342,7 +346,11 @@ func (c *collector) start(t *testing.T) {
 	log, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	require.NoError(t, err)
 	defer log.Close()
-	cmd := exec.Command(c.bin, "--config", c.config)
+	var args []string
+	for _, cfg := range c.configs {
+		args = append(args, "--config", cfg)
+	}
+	cmd := exec.Command(c.bin, args...)
 	cmd.Env = append(os.Environ(), c.env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	setPdeathsig(cmd)

@@ -139,6 +139,16 @@ func finish(iter *jsoniter.Iterator) error {
 	return nil
 }
 
+// ReadValue decodes the next JSON value of a live iterator into dest (a
+// freshly emptied value) with the typing of PutJSON, so a blob inside a
+// larger document is decoded straight into attributes without a copy.
+// Errors are recorded in iter.Error (see Failed).
+func ReadValue(iter *jsoniter.Iterator, dest pcommon.Value) { readValue(iter, dest) }
+
+// Failed reports a real decoding error of iter (io.EOF only means the input
+// ended).
+func Failed(iter *jsoniter.Iterator) bool { return failed(iter) }
+
 // readValue decodes the next JSON value into dest (a freshly emptied value).
 // Errors are recorded in iter.Error.
 func readValue(iter *jsoniter.Iterator, dest pcommon.Value) {

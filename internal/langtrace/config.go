@@ -3,11 +3,16 @@
 package langtrace // import "github.com/llmtrace/llmtrace/internal/langtrace"
 
 import (
-	"go.opentelemetry.io/collector/config/confighttp"
-	"go.opentelemetry.io/collector/config/configopaque"
+	"errors"
+	"strconv"
 
+	"github.com/llmtrace/llmtrace/internal/langtrace/langtracesim"
 	"github.com/llmtrace/llmtrace/internal/poll"
+	"github.com/llmtrace/llmtrace/internal/sim"
 )
+
+// Name is the vendor's block key.
+const Name = "langtrace"
 
 // DefaultEndpoint is Langtrace Cloud.
 const DefaultEndpoint = "https://app.langtrace.ai"
@@ -15,66 +20,53 @@ const DefaultEndpoint = "https://app.langtrace.ai"
 // MaxPageSize is the largest pageSize the Langtrace API accepts.
 const MaxPageSize = 100
 
-// Config is the `langtrace` block: one Langtrace project.
+// Config is the `langtrace` block: one Langtrace project. The API key is
+// the project-level key, sent as x-api-key; service_name defaults to the
+// project ID.
 type Config struct {
-	// ClientConfig holds endpoint, timeout, headers, TLS and proxy settings.
-	ClientConfig confighttp.ClientConfig `mapstructure:",squash"`
-	// APIKey is the project-level API key, sent as x-api-key.
-	APIKey configopaque.String `mapstructure:"api_key"`
+	poll.Common `mapstructure:",squash"`
 	// ProjectID is the Langtrace project to poll.
 	ProjectID string `mapstructure:"project_id"`
 	// PageSize is the number of traces per request (1..100).
 	PageSize int `mapstructure:"page_size"`
-	// ServiceName is the service.name of the emitted resource; default the
-	// project ID.
-	ServiceName string `mapstructure:"service_name"`
 }
 
-// NewDefaultConfig returns the defaults of the langtrace block.
+// NewDefaultConfig returns the defaults of the block.
 func NewDefaultConfig() Config {
-	cc := confighttp.NewDefaultClientConfig()
-	cc.Endpoint = DefaultEndpoint
-	return Config{ClientConfig: cc, PageSize: MaxPageSize}
+	return Config{Common: poll.NewCommon(DefaultEndpoint), PageSize: MaxPageSize}
 }
 
-// Name is the block's key.
-func (c *Config) Name() string { return "langtrace" }
+// SetDefaults resets the block to its defaults.
+func (c *Config) SetDefaults() { *c = NewDefaultConfig() }
+
+// Validate reports every problem of the block.
+func (c *Config) Validate() error {
+	errs := c.Check(true)
+	if c.ProjectID == "" {
+		errs = append(errs, errors.New("project_id: required"))
+	}
+	if err := poll.CheckRange("page_size", c.PageSize, 1, MaxPageSize); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
 
 // Scope is the project ID.
 func (c *Config) Scope() string { return c.ProjectID }
 
-// Fingerprint identifies the query: endpoint and project.
-func (c *Config) Fingerprint() string {
-	return poll.Fingerprint("langtrace", c.ClientConfig.Endpoint, c.ProjectID)
-}
+// Identity is the project.
+func (c *Config) Identity() []string { return []string{c.ProjectID} }
 
-// HTTPClient is the block's HTTP client configuration.
-func (c *Config) HTTPClient() *confighttp.ClientConfig { return &c.ClientConfig }
+// Paging: page tokens are page numbers of page_size traces.
+func (c *Config) Paging() []string { return []string{strconv.Itoa(c.PageSize)} }
 
 // Limits: Langtrace documents no rate limit.
-func (c *Config) Limits() poll.Limits {
-	return poll.Limits{Secrets: []string{string(c.APIKey)}}
-}
-
-// Problems lists what is wrong with the block.
-func (c *Config) Problems() []poll.Problem {
-	var ps []poll.Problem
-	if p := poll.CheckEndpoint(c.ClientConfig.Endpoint); p != nil {
-		ps = append(ps, *p)
-	}
-	if c.APIKey == "" {
-		ps = append(ps, poll.Problem{Key: "api_key", Msg: "required"})
-	}
-	if c.ProjectID == "" {
-		ps = append(ps, poll.Problem{Key: "project_id", Msg: "required"})
-	}
-	if c.PageSize < 1 || c.PageSize > MaxPageSize {
-		ps = append(ps, poll.Problem{Key: "page_size", Msg: "must be between 1 and 100"})
-	}
-	return ps
-}
+func (c *Config) Limits() poll.Limits { return poll.Limits{} }
 
 // NewSource builds the Langtrace source.
 func (c *Config) NewSource(s poll.SourceSettings) (poll.Source, error) {
 	return newSource(c, s), nil
 }
+
+// Simulator is Langtrace's simulator part.
+func (c *Config) Simulator() sim.Part { return &langtracesim.Part{} }

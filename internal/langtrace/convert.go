@@ -13,10 +13,6 @@ import (
 	"github.com/llmtrace/llmtrace/internal/poll"
 )
 
-// vendorName is the llmtrace.vendor resource attribute and the first part of
-// every hashed id.
-const vendorName = "langtrace"
-
 // converter turns the spans of one Langtrace project into ptrace.
 type converter struct {
 	project     string
@@ -81,7 +77,7 @@ func (c *converter) page(body []byte) ([]poll.Trace, pageMeta, error) {
 // trace converts the spans of one trace.
 func (c *converter) trace(spans []wireSpan) poll.Trace {
 	traceID := c.traceID(spans)
-	td, out := poll.NewTraceSpans(vendorName, c.project, c.serviceName, len(spans))
+	td, out := poll.NewTraceSpans(Name, c.project, c.serviceName, len(spans))
 	clear(c.seen)
 	var first, firstEnd time.Time
 	for i := range spans {
@@ -150,9 +146,9 @@ func (c *converter) traceID(spans []wireSpan) pcommon.TraceID {
 	c.warn()
 	if len(raw) == 0 {
 		// No trace id at all: derive one from the first span.
-		return convert.HashTraceID(vendorName, c.project, "span", string(spans[0].SpanID), spans[0].Name, spans[0].Start.Format(time.RFC3339Nano))
+		return convert.HashTraceID(Name, c.project, "span", string(spans[0].SpanID), spans[0].Name, spans[0].Start.Format(time.RFC3339Nano))
 	}
-	return convert.TraceIDOrHash(string(raw), vendorName, c.project)
+	return convert.TraceIDOrHash(string(raw), Name, c.project)
 }
 
 // spanID parses the span id; an unparseable id is hashed with a warning
@@ -164,9 +160,9 @@ func (c *converter) spanID(w *wireSpan) pcommon.SpanID {
 	}
 	c.warn()
 	if len(w.SpanID) == 0 {
-		return convert.HashSpanID(vendorName, c.project, string(w.TraceID), "span", w.Name, w.Start.Format(time.RFC3339Nano))
+		return convert.HashSpanID(Name, c.project, string(w.TraceID), "span", w.Name, w.Start.Format(time.RFC3339Nano))
 	}
-	return convert.SpanIDOrHash(string(w.SpanID), vendorName, c.project)
+	return convert.SpanIDOrHash(string(w.SpanID), Name, c.project)
 }
 
 // parentID parses the parent span id; "" (and an all-zero id) means root.
@@ -180,7 +176,7 @@ func (c *converter) parentID(raw []byte) pcommon.SpanID {
 		return pcommon.NewSpanIDEmpty()
 	}
 	c.warn()
-	return convert.SpanIDOrHash(string(raw), vendorName, c.project)
+	return convert.SpanIDOrHash(string(raw), Name, c.project)
 }
 
 // span fills s from w.

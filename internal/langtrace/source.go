@@ -55,7 +55,7 @@ func newSource(c *Config, s poll.SourceSettings) *source {
 		apiKey:    string(c.APIKey),
 		api:       s.API,
 		logger:    logger,
-		conv:      newConverter(c.ProjectID, c.ServiceName, s.Warn),
+		conv:      newConverter(c.ProjectID, c.ServiceNameOr(c.ProjectID), s.Warn),
 	}
 }
 
@@ -66,17 +66,17 @@ type tracesRequest struct {
 	PageSize  int    `json:"pageSize"`
 }
 
-// FetchPage reads page token (page 1 for "") and converts its traces.
-func (s *source) FetchPage(ctx context.Context, q poll.Query, token string) (poll.Page, error) {
+// FetchPage reads page r.Token (page 1 for "") and converts its traces.
+func (s *source) FetchPage(ctx context.Context, r poll.PageRequest) (poll.Page, error) {
 	page := 1
-	if token != "" {
-		n, err := strconv.Atoi(token)
+	if r.Token != "" {
+		n, err := strconv.Atoi(r.Token)
 		if err != nil || n < 1 {
-			s.logger.Warn("Ignoring an invalid page token; reading from page 1", zap.String("token", token))
-		} else {
-			page = n
+			return poll.Page{}, fmt.Errorf("langtrace: page %q: %w", r.Token, poll.ErrInvalidToken)
 		}
+		page = n
 	}
+	q := r.Query
 	body, err := json.Marshal(tracesRequest{ProjectID: s.projectID, Page: page, PageSize: s.pageSize})
 	if err != nil {
 		return poll.Page{}, fmt.Errorf("langtrace: encoding request: %w", err)

@@ -109,7 +109,7 @@ func newTestSource(t *testing.T, f *fakeServer, pageSize int) (*source, *int) {
 		Client:           srv.Client(),
 		Endpoint:         srv.URL,
 		MaxResponseBytes: 1 << 20,
-		Limits:           poll.Limits{Secrets: []string{testAPIKey}},
+		Secrets:          []string{testAPIKey},
 	})
 	require.NoError(t, err)
 	cfg := NewDefaultConfig()
@@ -128,12 +128,12 @@ func TestRequestShape(t *testing.T) {
 	src, _ := newTestSource(t, f, 2)
 	q := poll.Query{From: testNow.Add(-time.Hour), To: testNow}
 
-	page, err := src.FetchPage(context.Background(), q, "")
+	page, err := src.FetchPage(context.Background(), poll.PageRequest{Query: q})
 	require.NoError(t, err)
 	assert.Len(t, page.Traces, 2)
 	assert.Equal(t, "2", page.Next)
 
-	_, err = src.FetchPage(context.Background(), q, "2")
+	_, err = src.FetchPage(context.Background(), poll.PageRequest{Query: q, Token: "2"})
 	require.NoError(t, err)
 
 	require.Len(t, f.requests, 2)
@@ -181,7 +181,7 @@ func TestPagination(t *testing.T) {
 			var got []int
 			token := ""
 			for range 20 {
-				page, err := src.FetchPage(context.Background(), q, token)
+				page, err := src.FetchPage(context.Background(), poll.PageRequest{Query: q, Token: token})
 				require.NoError(t, err)
 				inWindow := 0
 				for _, tr := range page.Traces {
@@ -228,13 +228,13 @@ func TestLastPage(t *testing.T) {
 	}
 }
 
-func TestInvalidTokenRestartsAtPageOne(t *testing.T) {
+func TestInvalidTokenIsReportedToTheEngine(t *testing.T) {
 	for _, token := range []string{"abc", "0", "-3"} {
 		f := &fakeServer{traces: newestFirst(1)}
 		src, _ := newTestSource(t, f, 10)
-		_, err := src.FetchPage(context.Background(), poll.Query{To: testNow}, token)
-		require.NoError(t, err)
-		assert.Equal(t, 1, f.requests[0].Page, token)
+		_, err := src.FetchPage(context.Background(), poll.PageRequest{Query: poll.Query{To: testNow}, Token: token})
+		require.ErrorIs(t, err, poll.ErrInvalidToken, token)
+		assert.Empty(t, f.requests, "nothing is requested with a token the source cannot use")
 	}
 }
 
@@ -252,7 +252,7 @@ func TestPageShiftBetweenRequests(t *testing.T) {
 	seen := map[string]int{}
 	token := ""
 	for range 10 {
-		page, err := src.FetchPage(context.Background(), q, token)
+		page, err := src.FetchPage(context.Background(), poll.PageRequest{Query: q, Token: token})
 		require.NoError(t, err)
 		for _, tr := range page.Traces {
 			seen[tr.ID.String()]++
@@ -289,7 +289,7 @@ func TestAPIErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeServer{status: tt.status, body: tt.body}
 			src, _ := newTestSource(t, f, 10)
-			_, err := src.FetchPage(context.Background(), poll.Query{To: testNow}, "")
+			_, err := src.FetchPage(context.Background(), poll.PageRequest{Query: poll.Query{To: testNow}})
 			require.Error(t, err)
 			msg := err.Error()
 			assert.Contains(t, msg, tt.wantMsg)
@@ -313,7 +313,7 @@ func TestAPIErrors(t *testing.T) {
 func TestMalformedBodyIsAnError(t *testing.T) {
 	f := &fakeServer{status: 200, body: `{"traces":{"result":[[{"name":`}
 	src, _ := newTestSource(t, f, 10)
-	_, err := src.FetchPage(context.Background(), poll.Query{To: testNow}, "")
+	_, err := src.FetchPage(context.Background(), poll.PageRequest{Query: poll.Query{To: testNow}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "langtrace: page 1")
 	assert.NotContains(t, err.Error(), testAPIKey)
@@ -322,14 +322,14 @@ func TestMalformedBodyIsAnError(t *testing.T) {
 func TestTransportErrorNamesTheVendor(t *testing.T) {
 	api, err := poll.NewAPIClient(poll.APIClientSettings{
 		Client: http.DefaultClient, Endpoint: "http://127.0.0.1:1", MaxResponseBytes: 1 << 20,
-		Limits: poll.Limits{Secrets: []string{testAPIKey}},
+		Secrets: []string{testAPIKey},
 	})
 	require.NoError(t, err)
 	cfg := NewDefaultConfig()
 	cfg.APIKey = configopaque.String(testAPIKey)
 	cfg.ProjectID = testProject
 	src := newSource(&cfg, poll.SourceSettings{API: api})
-	_, err = src.FetchPage(context.Background(), poll.Query{}, "")
+	_, err = src.FetchPage(context.Background(), poll.PageRequest{Query: poll.Query{}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "langtrace: ")
 	assert.NotContains(t, err.Error(), testAPIKey)
@@ -343,7 +343,7 @@ func TestWarningsReachTheEngine(t *testing.T) {
 	tr[0]["attributes"] = `{"a":`
 	f := &fakeServer{traces: [][]map[string]any{tr}}
 	src, warnings := newTestSource(t, f, 10)
-	page, err := src.FetchPage(context.Background(), poll.Query{To: testNow}, "")
+	page, err := src.FetchPage(context.Background(), poll.PageRequest{Query: poll.Query{To: testNow}})
 	require.NoError(t, err)
 	require.Len(t, page.Traces, 1)
 	assert.Equal(t, 2, *warnings)

@@ -3,6 +3,7 @@ package opik
 import (
 	jsoniter "github.com/json-iterator/go"
 
+	"github.com/llmtrace/llmtrace/internal/convert"
 	"github.com/llmtrace/llmtrace/internal/genai"
 )
 
@@ -31,7 +32,7 @@ func (c *converter) plainChat(raw []byte) (msgs []genai.Message, ok, sure bool) 
 	switch it.WhatIsNext() {
 	case jsoniter.ArrayValue:
 		msgs, sure = plainMessages(it)
-		if failed(it) {
+		if convert.Failed(it) {
 			return nil, false, false
 		}
 		return msgs, sure && len(msgs) > 0, sure
@@ -89,9 +90,9 @@ func (c *converter) plainChat(raw []byte) (msgs []genai.Message, ok, sure bool) 
 			other = true
 			it.Skip()
 		}
-		return sure && !failed(it)
+		return sure && !convert.Failed(it)
 	})
-	if !sure || failed(it) {
+	if !sure || convert.Failed(it) {
 		return nil, false, false
 	}
 	// The precedence of genai.ChatMessages: messages, choices, a message.
@@ -124,7 +125,7 @@ func plainMessages(it *jsoniter.Iterator) ([]genai.Message, bool) {
 			return false
 		}
 		msgs = append(msgs, m)
-		return !failed(it)
+		return !convert.Failed(it)
 	})
 	return msgs, sure
 }
@@ -150,7 +151,7 @@ func plainMessage(it *jsoniter.Iterator) (genai.Message, bool) {
 			sure = false
 			return false
 		}
-		return !failed(it)
+		return !convert.Failed(it)
 	})
 	if !sure || !hasContent || !plainRole(m.Role) {
 		return m, false
@@ -191,7 +192,7 @@ func plainChoices(it *jsoniter.Iterator) ([]genai.Message, bool) {
 			default:
 				sure = false
 			}
-			return sure && !failed(it)
+			return sure && !convert.Failed(it)
 		})
 		if !sure || !hasMessage {
 			sure = false
@@ -199,7 +200,7 @@ func plainChoices(it *jsoniter.Iterator) ([]genai.Message, bool) {
 		}
 		m.FinishReason = reason
 		msgs = append(msgs, m)
-		return !failed(it)
+		return !convert.Failed(it)
 	})
 	return msgs, sure
 }

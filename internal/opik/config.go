@@ -1,11 +1,16 @@
 package opik // import "github.com/llmtrace/llmtrace/internal/opik"
 
 import (
-	"go.opentelemetry.io/collector/config/confighttp"
-	"go.opentelemetry.io/collector/config/configopaque"
+	"errors"
+	"strconv"
 
+	"github.com/llmtrace/llmtrace/internal/opik/opiksim"
 	"github.com/llmtrace/llmtrace/internal/poll"
+	"github.com/llmtrace/llmtrace/internal/sim"
 )
+
+// Name is the vendor's block key.
+const Name = "opik"
 
 // DefaultEndpoint is Opik on Comet's cloud.
 const DefaultEndpoint = "https://www.comet.com/opik/api"
@@ -13,13 +18,11 @@ const DefaultEndpoint = "https://www.comet.com/opik/api"
 // MaxPageSize bounds page_size.
 const MaxPageSize = 2000
 
-// Config is the `opik` block: one Opik project.
+// Config is the `opik` block: one Opik project. The API key is sent as
+// `authorization` (no Bearer prefix) and is optional for self-hosted
+// servers; service_name defaults to the project.
 type Config struct {
-	// ClientConfig holds endpoint, timeout, headers, TLS and proxy settings.
-	ClientConfig confighttp.ClientConfig `mapstructure:",squash"`
-	// APIKey is sent as `authorization` (no Bearer prefix); optional for
-	// self-hosted servers.
-	APIKey configopaque.String `mapstructure:"api_key"`
+	poll.Common `mapstructure:",squash"`
 	// Workspace is sent as Comet-Workspace; required with an API key.
 	Workspace string `mapstructure:"workspace"`
 	// ProjectName or ProjectID selects the project (exactly one).
@@ -27,20 +30,33 @@ type Config struct {
 	ProjectID   string `mapstructure:"project_id"`
 	// PageSize is the number of items per request.
 	PageSize int `mapstructure:"page_size"`
-	// ServiceName is the service.name of the emitted resource; default the
-	// project.
-	ServiceName string `mapstructure:"service_name"`
 }
 
-// NewDefaultConfig returns the defaults of the opik block.
+// NewDefaultConfig returns the defaults of the block.
 func NewDefaultConfig() Config {
-	cc := confighttp.NewDefaultClientConfig()
-	cc.Endpoint = DefaultEndpoint
-	return Config{ClientConfig: cc, PageSize: 500}
+	return Config{Common: poll.NewCommon(DefaultEndpoint), PageSize: 500}
 }
 
-// Name is the block's key.
-func (c *Config) Name() string { return "opik" }
+// SetDefaults resets the block to its defaults.
+func (c *Config) SetDefaults() { *c = NewDefaultConfig() }
+
+// Validate reports every problem of the block.
+func (c *Config) Validate() error {
+	errs := c.Check(false)
+	if c.APIKey != "" && c.Workspace == "" {
+		errs = append(errs, errors.New("workspace: required with api_key"))
+	}
+	switch {
+	case c.ProjectName == "" && c.ProjectID == "":
+		errs = append(errs, errors.New("project_name: project_name or project_id is required"))
+	case c.ProjectName != "" && c.ProjectID != "":
+		errs = append(errs, errors.New("project_id: set project_name or project_id, not both"))
+	}
+	if err := poll.CheckRange("page_size", c.PageSize, 1, MaxPageSize); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
 
 // Scope is the project (ID or name).
 func (c *Config) Scope() string {
@@ -50,41 +66,19 @@ func (c *Config) Scope() string {
 	return c.ProjectName
 }
 
-// Fingerprint identifies the query: endpoint, workspace and project.
-func (c *Config) Fingerprint() string {
-	return poll.Fingerprint("opik", c.ClientConfig.Endpoint, c.Workspace, c.ProjectName, c.ProjectID)
-}
+// Identity is the workspace and the project.
+func (c *Config) Identity() []string { return []string{c.Workspace, c.ProjectName, c.ProjectID} }
 
-// HTTPClient is the block's HTTP client configuration.
-func (c *Config) HTTPClient() *confighttp.ClientConfig { return &c.ClientConfig }
+// Paging: page tokens are page numbers of page_size traces.
+func (c *Config) Paging() []string { return []string{strconv.Itoa(c.PageSize)} }
 
 // Limits: Opik's limits are deployment configuration, answered with 429.
-func (c *Config) Limits() poll.Limits {
-	return poll.Limits{Secrets: []string{string(c.APIKey)}}
-}
-
-// Problems lists what is wrong with the block.
-func (c *Config) Problems() []poll.Problem {
-	var ps []poll.Problem
-	if p := poll.CheckEndpoint(c.ClientConfig.Endpoint); p != nil {
-		ps = append(ps, *p)
-	}
-	if c.APIKey != "" && c.Workspace == "" {
-		ps = append(ps, poll.Problem{Key: "workspace", Msg: "required with api_key"})
-	}
-	switch {
-	case c.ProjectName == "" && c.ProjectID == "":
-		ps = append(ps, poll.Problem{Key: "project_name", Msg: "project_name or project_id is required"})
-	case c.ProjectName != "" && c.ProjectID != "":
-		ps = append(ps, poll.Problem{Key: "project_id", Msg: "set project_name or project_id, not both"})
-	}
-	if c.PageSize < 1 || c.PageSize > MaxPageSize {
-		ps = append(ps, poll.Problem{Key: "page_size", Msg: "must be between 1 and 2000"})
-	}
-	return ps
-}
+func (c *Config) Limits() poll.Limits { return poll.Limits{} }
 
 // NewSource builds the Opik source.
 func (c *Config) NewSource(s poll.SourceSettings) (poll.Source, error) {
 	return newSource(c, s), nil
 }
+
+// Simulator is Opik's simulator part.
+func (c *Config) Simulator() sim.Part { return &opiksim.Part{} }

@@ -16,9 +16,6 @@ import (
 	"github.com/llmtrace/llmtrace/internal/poll"
 )
 
-// vendor is the llmtrace.vendor of every trace this package emits.
-const vendor = "opik"
-
 // Opik-specific attributes (there is no semantic convention for them).
 const (
 	attrSpanID          = "opik.span_id"        // the Opik span UUID (span ids keep only its last 8 bytes)
@@ -64,7 +61,7 @@ func newConverter(project, service string, warn func()) *converter {
 // span for the trace (Opik's trace is not a span) and one span per Opik
 // span. It never fails: what cannot be converted is counted as a warning.
 func (c *converter) trace(tr *record, spans []*record) poll.Trace {
-	td, out := poll.NewTraceSpans(vendor, c.project, c.service, len(spans)+1)
+	td, out := poll.NewTraceSpans(Name, c.project, c.service, len(spans)+1)
 	traceID := c.traceID(tr.ID)
 	rootID := c.spanID(tr.ID)
 
@@ -157,7 +154,7 @@ func (c *converter) traceID(id string) pcommon.TraceID {
 		return pcommon.TraceID(u)
 	}
 	c.warn()
-	return convert.TraceIDOrHash(id, vendor, c.project)
+	return convert.TraceIDOrHash(id, Name, c.project)
 }
 
 // spanID is the last 8 bytes of a UUID (the random part of a UUIDv7);
@@ -167,7 +164,7 @@ func (c *converter) spanID(id string) pcommon.SpanID {
 		return s
 	}
 	c.warn()
-	return convert.HashSpanID(vendor, c.project, id)
+	return convert.HashSpanID(Name, c.project, id)
 }
 
 // parent resolves parent_span_id; a parent that is not in the data (or the
@@ -409,16 +406,16 @@ func (c *converter) putMetadata(attrs pcommon.Map, raw []byte, hints *metaHints)
 	case jsoniter.ObjectValue:
 		it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
 			dest := attrs.PutEmpty(c.keys.get(attrMetadataPrefix, key))
-			readValue(it, dest)
+			convert.ReadValue(it, dest)
 			if hints != nil {
 				hints.note(key, dest)
 			}
 			return it.Error == nil
 		})
 	default:
-		readValue(it, attrs.PutEmpty(attrMetadata))
+		convert.ReadValue(it, attrs.PutEmpty(attrMetadata))
 	}
-	if failed(it) {
+	if convert.Failed(it) {
 		c.warn()
 	}
 }
@@ -531,7 +528,7 @@ func (c *converter) putContent(attrs pcommon.Map, raw []byte, rawKey, messagesKe
 	if raw[0] == '"' {
 		it := c.reset(raw)
 		s := it.ReadString()
-		if failed(it) {
+		if convert.Failed(it) {
 			s = string(raw)
 		}
 		attrs.PutStr(rawKey, s)
@@ -600,7 +597,7 @@ func (c *converter) putResponse(attrs pcommon.Map, output []byte, h *metaHints) 
 			}
 			return it.Error == nil
 		})
-		if failed(it) {
+		if convert.Failed(it) {
 			return
 		}
 	}
@@ -642,7 +639,7 @@ func (c *converter) putExtra(attrs pcommon.Map, f *rawField) {
 			s := dest.SetEmptySlice()
 			it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
 				if it.WhatIsNext() != jsoniter.ObjectValue {
-					readValue(it, s.AppendEmpty())
+					convert.ReadValue(it, s.AppendEmpty())
 					return it.Error == nil
 				}
 				m := s.AppendEmpty().SetEmptyMap()
@@ -661,7 +658,7 @@ func (c *converter) putExtra(attrs pcommon.Map, f *rawField) {
 							it.ReadNil()
 							return true
 						}
-						readValue(it, m.PutEmpty(key))
+						convert.ReadValue(it, m.PutEmpty(key))
 					default:
 						it.Skip()
 					}
@@ -671,11 +668,11 @@ func (c *converter) putExtra(attrs pcommon.Map, f *rawField) {
 			})
 			break
 		}
-		readValue(it, dest)
+		convert.ReadValue(it, dest)
 	default:
-		readValue(it, dest)
+		convert.ReadValue(it, dest)
 	}
-	if failed(it) {
+	if convert.Failed(it) {
 		c.warn()
 	}
 }

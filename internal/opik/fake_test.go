@@ -298,7 +298,7 @@ func startSourceWith(t *testing.T, fake *fakeOpik, cfg Config, maxBody int64) *t
 		Client:           srv.Client(),
 		Endpoint:         srv.URL,
 		MaxResponseBytes: maxBody,
-		Limits:           poll.Limits{Secrets: []string{string(cfg.APIKey)}},
+		Secrets:          []string{string(cfg.APIKey)},
 		Clock:            clock,
 	})
 	require.NoError(t, err)
@@ -322,7 +322,7 @@ func (ts *testSource) fetchAll(t *testing.T, q poll.Query) ([]poll.Trace, []stri
 	var tokens []string
 	token := ""
 	for range 10000 {
-		page, err := ts.FetchPage(context.Background(), q, token)
+		page, err := ts.FetchPage(context.Background(), poll.PageRequest{Query: q, Token: token, Continued: token != ""})
 		require.NoError(t, err)
 		all = append(all, page.Traces...)
 		tokens = append(tokens, page.Next)

@@ -73,12 +73,12 @@ func newSource(c *Config, s poll.SourceSettings) *source {
 	}
 	pageSize := c.PageSize
 	if pageSize <= 0 {
-		pageSize = NewDefaultConfig().PageSize
+		pageSize = 500
 	}
 	return &source{
 		api:       s.API,
 		logger:    logger,
-		conv:      newConverter(c.Scope(), c.ServiceName, s.Warn),
+		conv:      newConverter(c.Scope(), c.ServiceNameOr(c.Scope()), s.Warn),
 		header:    header,
 		workspace: c.Workspace,
 		project:   project,
@@ -88,10 +88,14 @@ func newSource(c *Config, s poll.SourceSettings) *source {
 }
 
 // FetchPage reads one page of traces of the window and all their spans.
-func (s *source) FetchPage(ctx context.Context, q poll.Query, token string) (poll.Page, error) {
-	page, err := parseToken(token)
+func (s *source) FetchPage(ctx context.Context, r poll.PageRequest) (poll.Page, error) {
+	page, err := parseToken(r.Token)
 	if err != nil {
 		return poll.Page{}, err
+	}
+	q := r.Query
+	if !r.Continued {
+		s.sweep = nil
 	}
 	from, to := q.From.UTC(), q.To.UTC()
 	if !from.Before(to) {
@@ -129,7 +133,7 @@ func parseToken(token string) (int, error) {
 	}
 	n, err := strconv.Atoi(token)
 	if err != nil || n < 1 {
-		return 0, fmt.Errorf("opik: invalid page token %q", token)
+		return 0, fmt.Errorf("opik: page %q: %w", token, poll.ErrInvalidToken)
 	}
 	return n, nil
 }

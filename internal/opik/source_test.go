@@ -45,7 +45,7 @@ func TestFetchPageRequests(t *testing.T) {
 	ts.now = func() time.Time { return t0.Add(time.Hour) }
 
 	q := poll.Query{From: t0.Add(-time.Second), To: t0.Add(time.Hour)}
-	page, err := ts.FetchPage(context.Background(), q, "")
+	page, err := ts.FetchPage(context.Background(), poll.PageRequest{Query: q})
 	require.NoError(t, err)
 	assert.Empty(t, page.Next)
 	assert.Len(t, page.Traces, 3)
@@ -96,7 +96,7 @@ func TestAuthHeaders(t *testing.T) {
 			cfg := testConfig(project)
 			cfg.APIKey, cfg.Workspace = configopaque.String(tt.key), tt.workspace
 			ts := startSource(t, fake, cfg)
-			_, err := ts.FetchPage(context.Background(), hourQuery(), "")
+			_, err := ts.FetchPage(context.Background(), poll.PageRequest{Query: hourQuery()})
 			require.NoError(t, err)
 			require.Positive(t, fake.count(""))
 			for i := range fake.count("") {
@@ -119,7 +119,7 @@ func TestProjectID(t *testing.T) {
 	cfg := NewDefaultConfig()
 	cfg.ProjectID = id
 	ts := startSource(t, fake, cfg)
-	_, err := ts.FetchPage(context.Background(), hourQuery(), "")
+	_, err := ts.FetchPage(context.Background(), poll.PageRequest{Query: hourQuery()})
 	require.NoError(t, err)
 	q := fake.request(0).URL.Query()
 	assert.Equal(t, id, q.Get("project_id"))
@@ -149,7 +149,7 @@ func TestPagination(t *testing.T) {
 
 	// A restart resumes from a stored token: page 3 holds the 5 oldest.
 	ts2 := startSource(t, fake, cfg)
-	page, err := ts2.FetchPage(context.Background(), hourQuery(), "3")
+	page, err := ts2.FetchPage(context.Background(), poll.PageRequest{Query: hourQuery(), Token: "3"})
 	require.NoError(t, err)
 	assert.Empty(t, page.Next)
 	require.Len(t, page.Traces, 5)
@@ -158,7 +158,7 @@ func TestPagination(t *testing.T) {
 		assert.Equal(t, spanCount(traces[20+i]), spanCount(tr))
 	}
 
-	_, err = ts2.FetchPage(context.Background(), hourQuery(), "x")
+	_, err = ts2.FetchPage(context.Background(), poll.PageRequest{Query: hourQuery(), Token: "x"})
 	assert.ErrorContains(t, err, "invalid page token")
 }
 
@@ -251,7 +251,7 @@ func TestRunningTrace(t *testing.T) {
 	now := start.Add(15 * time.Second)
 	ts.now = func() time.Time { return now }
 
-	page, err := ts.FetchPage(context.Background(), hourQuery(), "")
+	page, err := ts.FetchPage(context.Background(), poll.PageRequest{Query: hourQuery()})
 	require.NoError(t, err)
 	require.Len(t, page.Traces, 1)
 	first := page.Traces[0]
@@ -276,7 +276,7 @@ func TestRunningTrace(t *testing.T) {
 	})
 	fake.update(spans[1]["id"].(string), func(m map[string]any) { m["end_time"] = isoTime(end.Add(-time.Second)) })
 
-	page, err = ts.FetchPage(context.Background(), hourQuery(), "")
+	page, err = ts.FetchPage(context.Background(), poll.PageRequest{Query: hourQuery()})
 	require.NoError(t, err)
 	require.Len(t, page.Traces, 1)
 	second := page.Traces[0]
@@ -316,7 +316,7 @@ func TestAPIErrors(t *testing.T) {
 			cfg := testConfig(project)
 			cfg.APIKey, cfg.Workspace = key, "acme"
 			ts := startSource(t, fake, cfg)
-			_, err := ts.FetchPage(context.Background(), hourQuery(), "")
+			_, err := ts.FetchPage(context.Background(), poll.PageRequest{Query: hourQuery()})
 			require.Error(t, err)
 			assert.ErrorContains(t, err, tt.want)
 			assert.NotContains(t, err.Error(), key)
@@ -337,7 +337,7 @@ func TestRateLimited(t *testing.T) {
 		return 0, nil, ""
 	}
 	ts := startSource(t, fake, testConfig(project))
-	page, err := ts.FetchPage(context.Background(), hourQuery(), "")
+	page, err := ts.FetchPage(context.Background(), poll.PageRequest{Query: hourQuery()})
 	require.NoError(t, err)
 	assert.Len(t, page.Traces, 2)
 	require.Len(t, ts.clock.sleeps, 1, "one wait")
@@ -355,7 +355,7 @@ func TestPagesShiftWithoutSkips(t *testing.T) {
 	ts.now = func() time.Time { return t0.Add(2 * time.Hour) }
 	q := hourQuery()
 
-	page, err := ts.FetchPage(context.Background(), q, "")
+	page, err := ts.FetchPage(context.Background(), poll.PageRequest{Query: q})
 	require.NoError(t, err)
 	all := page.Traces
 	// Traces flushed late with ids inside the window push the rest back.
@@ -364,7 +364,7 @@ func TestPagesShiftWithoutSkips(t *testing.T) {
 	// And new traces after the query's to_time never enter it.
 	fake.add(genDataset(genOptions{start: q.To.Add(time.Second), traces: 5, every: time.Second, seed: 9}))
 	for token := page.Next; token != ""; token = page.Next {
-		page, err = ts.FetchPage(context.Background(), q, token)
+		page, err = ts.FetchPage(context.Background(), poll.PageRequest{Query: q, Token: token, Continued: true})
 		require.NoError(t, err)
 		all = append(all, page.Traces...)
 	}
@@ -381,7 +381,7 @@ func TestPagesShiftWithoutSkips(t *testing.T) {
 func TestEmptyWindow(t *testing.T) {
 	fake := newFakeOpik(t, project)
 	ts := startSource(t, fake, testConfig(project))
-	page, err := ts.FetchPage(context.Background(), poll.Query{From: t0, To: t0}, "")
+	page, err := ts.FetchPage(context.Background(), poll.PageRequest{Query: poll.Query{From: t0, To: t0}})
 	require.NoError(t, err, "from == to is widened: Opik rejects from_time >= to_time")
 	assert.Empty(t, page.Traces)
 	assert.Empty(t, page.Next)

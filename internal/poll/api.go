@@ -94,9 +94,12 @@ type APIClientSettings struct {
 	MaxResponseBytes int64
 	Retry            configretry.BackOffConfig
 	Limits           Limits
-	Clock            Clock
-	Logger           *zap.Logger
-	telemetry        *telemetry
+	// Secrets are values that must never appear in a log line or error
+	// (API keys, header values); the client scrubs them.
+	Secrets   []string
+	Clock     Clock
+	Logger    *zap.Logger
+	telemetry *telemetry
 }
 
 // NewAPIClient builds a client for one source.
@@ -112,7 +115,7 @@ func NewAPIClient(s APIClientSettings) (*APIClient, error) {
 		s.Logger = zap.NewNop()
 	}
 	var pairs []string
-	for _, sec := range s.Limits.Secrets {
+	for _, sec := range s.Secrets {
 		if sec != "" {
 			pairs = append(pairs, sec, "[REDACTED]")
 		}

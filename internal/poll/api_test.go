@@ -44,13 +44,13 @@ func newAPI(t *testing.T, limits Limits, retry configretry.BackOffConfig, answer
 	tb, err := metadata.NewTelemetryBuilder(metadatatest.NewSettings(tt).TelemetrySettings)
 	require.NoError(t, err)
 	clock := newFakeClock()
-	limits.Secrets = append(limits.Secrets, secret)
 	c, err := NewAPIClient(APIClientSettings{
 		Client:           srv.Client(),
 		Endpoint:         srv.URL + "/base",
 		MaxResponseBytes: 1024,
 		Retry:            retry,
 		Limits:           limits,
+		Secrets:          []string{secret},
 		Clock:            clock,
 		telemetry:        newTelemetry(tb, "fake"),
 	})

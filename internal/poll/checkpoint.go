@@ -30,6 +30,7 @@ type head struct {
 	Fingerprint string      `json:"fingerprint"`
 	Watermark   time.Time   `json:"watermark"`
 	Query       *queryState `json:"query,omitempty"`
+	Paging      string      `json:"paging,omitempty"`
 	Segments    int         `json:"segments"`
 }
 
@@ -158,7 +159,9 @@ type checkpointStore struct {
 	client      storage.Client
 	key         string
 	fingerprint string
-	logger      *zap.Logger
+	// paging fingerprints what page tokens depend on.
+	paging string
+	logger *zap.Logger
 }
 
 // load reads the checkpoint. A missing, corrupt, outdated or foreign
@@ -200,6 +203,10 @@ func (s *checkpointStore) load(ctx context.Context) (*state, error) {
 		}
 	}
 	st.watermark, st.query, st.segments = h.Watermark, h.Query, h.Segments
+	if st.query != nil && st.query.Token != "" && h.Paging != s.paging {
+		s.logger.Info("Paging changed since the checkpoint was written (page_size, ...); the interrupted query restarts from its first page", zap.String("key", s.key))
+		st.query.Token = ""
+	}
 	return st, nil
 }
 
@@ -263,6 +270,7 @@ func (s *checkpointStore) encodeHead(st *state, segments int) ([]byte, error) {
 		Fingerprint: s.fingerprint,
 		Watermark:   st.watermark,
 		Query:       st.query,
+		Paging:      s.paging,
 		Segments:    segments,
 	})
 	if err != nil {

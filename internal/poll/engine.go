@@ -3,7 +3,6 @@ package poll // import "github.com/llmtrace/llmtrace/internal/poll"
 import (
 	"context"
 	"fmt"
-	"net/http"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configretry"
@@ -30,50 +29,74 @@ type Settings struct {
 
 // New builds the poller of one vendor block: its HTTP client (which needs
 // the host for auth extensions, hence at Start), its API client and its
-// source. storageClient may be nil (checkpoints in memory only).
-func New(ctx context.Context, host component.Host, v Vendor, storageClient storage.Client, s Settings) (*Poller, *http.Client, error) {
-	key := CheckpointKey(v.Name(), v.Scope())
+// source. storageClient may be nil (checkpoints in memory only). The poller
+// owns the HTTP client: Close releases it.
+func New(ctx context.Context, host component.Host, name string, v VendorConfig, storageClient storage.Client, s Settings) (*Poller, error) {
+	common := v.CommonConfig()
+	key := CheckpointKey(name, v.Scope())
 	logger := s.Receiver.Logger.With(zap.String("source", key))
-	httpClient, err := v.HTTPClient().ToClient(ctx, host.GetExtensions(), s.Receiver.TelemetrySettings)
+	httpClient, err := common.ClientConfig.ToClient(ctx, host.GetExtensions(), s.Receiver.TelemetrySettings)
 	if err != nil {
-		return nil, nil, fmt.Errorf("failed to create the HTTP client of %s: %w", v.Name(), err)
+		return nil, fmt.Errorf("failed to create the HTTP client of %s: %w", name, err)
 	}
 	clock := s.Clock
 	if clock == nil {
 		clock = RealClock{}
 	}
-	tel := newTelemetry(s.Telemetry, v.Name())
+	tel := newTelemetry(s.Telemetry, name)
 	api, err := NewAPIClient(APIClientSettings{
 		Client:           httpClient,
-		Endpoint:         v.HTTPClient().Endpoint,
+		Endpoint:         common.ClientConfig.Endpoint,
 		MaxResponseBytes: s.MaxResponseBytes,
 		Retry:            s.Retry,
 		Limits:           v.Limits(),
+		Secrets:          secretsOf(common),
 		Clock:            clock,
 		Logger:           logger,
 		telemetry:        tel,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", v.Name(), err)
+		httpClient.CloseIdleConnections()
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	src, err := v.NewSource(SourceSettings{
+		Vendor: name,
 		Logger: logger,
 		API:    api,
 		Warn:   func() { tel.conversionWarning(context.Background()) },
 		Clock:  clock,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("failed to create the %s source: %w", v.Name(), err)
+		httpClient.CloseIdleConnections()
+		return nil, fmt.Errorf("failed to create the %s source: %w", name, err)
 	}
 	return &Poller{
-		src:    src,
-		sched:  s.Schedule,
-		clock:  clock,
-		store:  &checkpointStore{client: storageClient, key: key, fingerprint: v.Fingerprint(), logger: logger},
+		src:   src,
+		http:  httpClient,
+		sched: s.Schedule,
+		retry: s.Retry,
+		clock: clock,
+		store: &checkpointStore{
+			client:      storageClient,
+			key:         key,
+			fingerprint: fingerprint(append([]string{name, common.ClientConfig.Endpoint}, v.Identity()...)...),
+			paging:      fingerprint(v.Paging()...),
+			logger:      logger,
+		},
 		next:   s.Next,
 		obs:    s.ObsReport,
 		tel:    tel,
 		logger: logger,
-		format: v.Name() + "_json",
-	}, httpClient, nil
+		format: name + "_json",
+	}, nil
+}
+
+// secretsOf lists the values of a block that must never appear in a log
+// line or error: the API key and every configured header value.
+func secretsOf(c *Common) []string {
+	secrets := []string{string(c.APIKey)}
+	for _, v := range c.ClientConfig.Headers.Iter {
+		secrets = append(secrets, string(v))
+	}
+	return secrets
 }

@@ -119,7 +119,8 @@ func (s *fakeSource) set(traces ...fakeTrace) {
 	s.traces = traces
 }
 
-func (s *fakeSource) FetchPage(ctx context.Context, q Query, token string) (Page, error) {
+func (s *fakeSource) FetchPage(ctx context.Context, r PageRequest) (Page, error) {
+	q, token := r.Query, r.Token
 	s.mu.Lock()
 	s.calls++
 	s.queries = append(s.queries, q)

@@ -2,9 +2,12 @@ package poll // import "github.com/llmtrace/llmtrace/internal/poll"
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -33,7 +36,9 @@ type Schedule struct {
 // Poller polls one source and emits its spans exactly once.
 type Poller struct {
 	src    Source
+	http   *http.Client
 	sched  Schedule
+	retry  configretry.BackOffConfig
 	clock  Clock
 	store  *checkpointStore
 	state  *state
@@ -42,6 +47,17 @@ type Poller struct {
 	tel    *telemetry
 	logger *zap.Logger
 	format string
+	// continued is the query whose next page directly follows a
+	// successful FetchPage in this process.
+	continued *queryState
+}
+
+// Close releases the poller's HTTP connections. Call it once Run has
+// returned.
+func (p *Poller) Close() {
+	if p.http != nil {
+		p.http.CloseIdleConnections()
+	}
 }
 
 // Load reads the source's checkpoint; it must be called before Poll.
@@ -97,7 +113,14 @@ func (p *Poller) Poll(ctx context.Context) (bool, error) {
 		q = p.newQuery()
 	}
 	for range max(p.sched.MaxPagesPerPoll, 1) {
-		page, err := p.src.FetchPage(ctx, Query{From: q.From, To: q.To}, q.Token)
+		req := PageRequest{Query: Query{From: q.From, To: q.To}, Token: q.Token, Continued: p.continued == q && q.Token != ""}
+		p.continued = nil
+		page, err := p.src.FetchPage(ctx, req)
+		if errors.Is(err, ErrInvalidToken) && q.Token != "" {
+			p.logger.Warn("The source cannot use the stored page token; reading the query again from its first page", zap.Error(err))
+			q.Token = ""
+			page, err = p.src.FetchPage(ctx, PageRequest{Query: req.Query})
+		}
 		if err != nil {
 			return false, fmt.Errorf("failed to fetch page: %w", err)
 		}
@@ -119,6 +142,7 @@ func (p *Poller) Poll(ctx context.Context) (bool, error) {
 		}
 		q.Token = page.Next
 		p.state.query = q
+		p.continued = q
 		if err := p.store.appendPage(storeCtx, p.state, newly); err != nil {
 			p.logger.Error("Cannot store checkpoint; a restart would re-read this query", zap.Error(err))
 		}

@@ -7,60 +7,19 @@ package poll // import "github.com/llmtrace/llmtrace/internal/poll"
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"net/url"
+	"errors"
 	"time"
 
-	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 )
 
-// Vendor is a configured vendor block (one project of one vendor). Each vendor
-// package's Config implements it; the receiver turns every configured Vendor
-// into one poller.
-type Vendor interface {
-	// Name is the vendor's config key, e.g. "langtrace".
-	Name() string
-	// Scope identifies the polled project within the vendor; together with
-	// Name it forms the checkpoint key "<vendor>/<scope>".
-	Scope() string
-	// Fingerprint changes whenever the query changes (endpoint, project,
-	// filters): a checkpoint written under another fingerprint is discarded.
-	Fingerprint() string
-	// HTTPClient is the block's confighttp client configuration.
-	HTTPClient() *confighttp.ClientConfig
-	// Limits are the vendor's request limits and the secrets to keep out of
-	// logs.
-	Limits() Limits
-	// Problems lists configuration problems as (key, message) pairs with
-	// keys relative to the vendor block, e.g. {"project_id", "required"}.
-	Problems() []Problem
-	// NewSource builds the source once the HTTP client exists (in Start).
-	NewSource(SourceSettings) (Source, error)
-}
-
-// Problem is one configuration problem of a vendor block.
-type Problem struct {
-	Key string
-	Msg string
-}
-
-// Limits describe what a vendor's API allows.
-type Limits struct {
-	// RequestsPerWindow and Window form the client-side rate limit the vendor
-	// documents (e.g. 10 per minute); zero means none.
-	RequestsPerWindow int
-	Window            time.Duration
-	// Secrets are values that must never appear in a log line or error
-	// (API keys); the API client scrubs them.
-	Secrets []string
-}
-
 // SourceSettings is what a source gets from the engine.
 type SourceSettings struct {
+	// Vendor is the block's name, e.g. "langtrace" (the llmtrace.vendor
+	// resource attribute).
+	Vendor string
 	Logger *zap.Logger
 	// API performs HTTP requests with retries, rate limits, body caps and
 	// secret scrubbing.
@@ -75,12 +34,31 @@ type SourceSettings struct {
 
 // Source reads one vendor project. It is called from a single goroutine.
 type Source interface {
-	// FetchPage reads one page of traces for the query, starting with
-	// token "". It returns the traces it found (those whose Time lies in
-	// [q.From, q.To] as far as the API can filter; more are harmless) and
-	// the token of the next page, "" once the query is exhausted. A token
-	// may be persisted and used again after a restart.
-	FetchPage(ctx context.Context, q Query, token string) (Page, error)
+	// FetchPage reads one page of traces of r.Query, starting with token
+	// "". It returns the traces it found (those whose Time lies in
+	// [From, To] as far as the API can filter; more are harmless) and the
+	// token of the next page, "" once the query is exhausted. A token may
+	// be persisted and used again after a restart; a source that cannot
+	// use a token it is given returns an error wrapping ErrInvalidToken,
+	// and the engine restarts the query from its first page.
+	FetchPage(ctx context.Context, r PageRequest) (Page, error)
+}
+
+// ErrInvalidToken is wrapped by a source's error for a page token it cannot
+// use (malformed, or expired on the vendor's side).
+var ErrInvalidToken = errors.New("invalid page token")
+
+// PageRequest asks a source for one page.
+type PageRequest struct {
+	Query
+	// Token is the page to read; "" is the first page.
+	Token string
+	// Continued is true when this page directly follows the previous
+	// FetchPage of the same query in this process, which succeeded: state
+	// a source keeps between the pages of a query (a cursor cache, a
+	// sweep) is valid. It is false for the first page, for a query
+	// resumed after a restart, and for a page read again after an error.
+	Continued bool
 }
 
 // Query is one scan of a source over a window of its time axis (start time
@@ -111,25 +89,4 @@ type Trace struct {
 	// Spans holds the trace's spans, usually one ResourceSpans with one
 	// ScopeSpans. The engine takes ownership.
 	Spans ptrace.Traces
-}
-
-// CheckEndpoint returns the problem of an endpoint that is not an http(s)
-// URL with a host, or nil.
-func CheckEndpoint(endpoint string) *Problem {
-	u, err := url.Parse(endpoint)
-	if endpoint == "" || err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return &Problem{Key: "endpoint", Msg: "must be an http(s) URL"}
-	}
-	return nil
-}
-
-// Fingerprint hashes the parts that identify a source's query (vendor,
-// endpoint, project, ...) for Vendor.Fingerprint.
-func Fingerprint(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
 }

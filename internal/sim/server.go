@@ -44,6 +44,38 @@ type Part interface {
 	Name() string
 	// Handler builds the part's handler; it is called once, at Start.
 	Handler(env *Env) http.Handler
+	// ReceiverConfig is the receiver's vendor block (its keys as in the
+	// collector's YAML) that polls this part at endpoint with creds: the
+	// shared tests and the end-to-end test configure the receiver with it.
+	ReceiverConfig(endpoint string, creds Credentials) map[string]any
+	// Scenarios are the runs of the shared exactly-once test for this
+	// vendor; the first is the vendor's main run.
+	Scenarios() []Scenario
+}
+
+// Scenario is one run of the shared exactly-once test: a simulated world
+// (a backlog, then live traces on an accelerated clock), faults, restarts
+// of the receiver, and a span-by-span comparison with the ground truth.
+type Scenario struct {
+	// Name names the run (a subtest); "" for the vendor's main run.
+	Name string
+	// Part serves the run; nil means the part itself (a variant of the
+	// part, e.g. an older server, runs as its own scenario).
+	Part Part
+	// Config is merged over ReceiverConfig (e.g. another discovery mode).
+	Config map[string]any
+	// Dataset shapes the traces (Origin and Interval are set by the
+	// test from Backfill and PerSecond).
+	Dataset DatasetConfig
+	// Backfill worth of traces exist at start; then new ones start at
+	// PerSecond (vendor time) until Dataset.Traces are used up.
+	Backfill  time.Duration
+	PerSecond float64
+	// Faults are fault rules (the grammar of Faults.AddString); every one
+	// must have been injected by the end of the run.
+	Faults []string
+	// TimePrecision is what the vendor keeps of span times (0: exact).
+	TimePrecision time.Duration
 }
 
 // Truther is implemented by parts whose vendor cannot express everything the

@@ -21,6 +21,12 @@ type examplePart struct{ name string }
 
 func (p examplePart) Name() string { return p.name }
 
+func (p examplePart) ReceiverConfig(endpoint string, _ Credentials) map[string]any {
+	return map[string]any{"endpoint": endpoint}
+}
+
+func (p examplePart) Scenarios() []Scenario { return nil }
+
 type itemJSON struct {
 	ID    string `json:"id"`
 	Start string `json:"start"`

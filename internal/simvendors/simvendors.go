@@ -1,20 +1,25 @@
-// Package simvendors is the one place vendor simulator parts are registered:
-// cmd/vendorsim and the end-to-end tests serve whatever Parts returns.
+// Package simvendors lists the simulator part of every vendor the receiver
+// registers (one vendor block field in the receiver's Config): cmd/vendorsim
+// and the end-to-end tests serve whatever Parts returns.
 package simvendors // import "github.com/llmtrace/llmtrace/internal/simvendors"
 
 import (
-	"github.com/llmtrace/llmtrace/internal/langtrace/langtracesim"
-	"github.com/llmtrace/llmtrace/internal/opik/opiksim"
+	llmtracereceiver "github.com/llmtrace/llmtrace"
+	"github.com/llmtrace/llmtrace/internal/poll"
 	"github.com/llmtrace/llmtrace/internal/sim"
 )
 
-// Parts returns every registered vendor simulator part, keyed by vendor name
-// (the name the receiver's configuration uses, equal to the part's Name).
+// simulated is implemented by every vendor config: its simulator part.
+type simulated interface {
+	Simulator() sim.Part
+}
+
+// Parts returns the simulator part of every registered vendor, keyed by
+// vendor name (the block's key, equal to the part's Name).
 func Parts() map[string]sim.Part {
-	return map[string]sim.Part{
-		// Each vendor adds one line (and its import), e.g.:
-		//	"<vendor>": &<vendor>sim.Part{},
-		"langtrace": &langtracesim.Part{},
-		"opik":      &opiksim.Part{},
+	parts := map[string]sim.Part{}
+	for _, b := range poll.Blocks(&llmtracereceiver.Config{}) {
+		parts[b.Name] = b.New().(simulated).Simulator()
 	}
+	return parts
 }

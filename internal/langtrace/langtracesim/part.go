@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/llmtrace/llmtrace/internal/sim"
 )
@@ -52,6 +53,34 @@ var (
 
 // Name returns "langtrace".
 func (p *Part) Name() string { return Name }
+
+// ReceiverConfig is the langtrace block that polls this part.
+func (p *Part) ReceiverConfig(endpoint string, creds sim.Credentials) map[string]any {
+	return map[string]any{
+		"endpoint":   endpoint,
+		"api_key":    creds.APIKey,
+		"project_id": creds.Project,
+		"page_size":  100,
+	}
+}
+
+// Scenarios: a backlog, then live arrivals that shift pages during reads,
+// the shift and duplicate pagination faults, a 5xx burst, 429 with
+// Retry-After, in-progress traces and late spans.
+func (p *Part) Scenarios() []sim.Scenario {
+	return []sim.Scenario{{
+		Dataset:   sim.DatasetConfig{Seed: 20260301, Traces: 3000},
+		Backfill:  15 * time.Minute, // 2700 traces at 3 per second
+		PerSecond: 3,                // then 300 more over 100 s
+		Faults: []string{
+			"langtrace:POST /api/traces:shift:every=3,count=2",
+			"langtrace:POST /api/traces:duplicate:every=7,count=3",
+			"langtrace:POST /api/traces:5xx:every=50,burst=3,status=502",
+			"langtrace:POST /api/traces:429-retry-after:every=37,seconds=2",
+		},
+		TimePrecision: time.Microsecond,
+	}}
+}
 
 // Handler serves POST /api/traces from env.
 func (p *Part) Handler(env *sim.Env) http.Handler {

@@ -15,10 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
-	"github.com/llmtrace/llmtrace/internal/langtrace"
 	"github.com/llmtrace/llmtrace/internal/poll"
 	"github.com/llmtrace/llmtrace/internal/sim"
 )
@@ -103,23 +101,15 @@ type source struct {
 
 func (w *world) source(pageSize int) *source {
 	w.t.Helper()
-	cfg := langtrace.NewDefaultConfig()
-	cfg.ClientConfig.Endpoint = w.url
-	cfg.APIKey = configopaque.String(testKey)
-	cfg.ProjectID = testProject
-	cfg.PageSize = pageSize
-	api, err := poll.NewAPIClient(poll.APIClientSettings{Client: http.DefaultClient, Endpoint: w.url, Limits: cfg.Limits()})
-	require.NoError(w.t, err)
 	s := &source{}
-	s.Source, err = cfg.NewSource(poll.SourceSettings{API: api, Warn: func() { s.warnings++ }})
-	require.NoError(w.t, err)
+	s.Source = newLangtraceSource(w.t, w.url, testKey, testProject, pageSize, func() { s.warnings++ })
 	return s
 }
 
 // fetch reads one page through the receiver's source.
 func (s *source) fetch(t *testing.T, page int) poll.Page {
 	t.Helper()
-	p, err := s.FetchPage(context.Background(), poll.Query{}, strconv.Itoa(page))
+	p, err := s.FetchPage(context.Background(), poll.PageRequest{Query: poll.Query{}, Token: strconv.Itoa(page)})
 	require.NoError(t, err)
 	return p
 }
@@ -130,7 +120,7 @@ func (s *source) fetchAll(t *testing.T) [][]poll.Trace {
 	var pages [][]poll.Trace
 	token := ""
 	for {
-		p, err := s.FetchPage(context.Background(), poll.Query{}, token)
+		p, err := s.FetchPage(context.Background(), poll.PageRequest{Query: poll.Query{}, Token: token})
 		require.NoError(t, err)
 		pages = append(pages, p.Traces)
 		if p.Next == "" {

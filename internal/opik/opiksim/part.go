@@ -124,6 +124,39 @@ var (
 // Name returns "opik".
 func (p *Part) Name() string { return Name }
 
+// ReceiverConfig is the opik block that polls this part.
+func (p *Part) ReceiverConfig(endpoint string, creds sim.Credentials) map[string]any {
+	return map[string]any{
+		"endpoint":     endpoint,
+		"api_key":      creds.APIKey,
+		"workspace":    creds.Workspace,
+		"project_name": creds.Project,
+		"page_size":    500,
+	}
+}
+
+// Scenarios: a backlog, then live traces; traces listed while their root
+// runs (end_time null) and updated later; late span batches; 429 with
+// RateLimit-Reset, a 5xx burst and repeated and shifted items across pages.
+func (p *Part) Scenarios() []sim.Scenario {
+	return []sim.Scenario{{
+		Dataset: sim.DatasetConfig{
+			Seed:                20260302,
+			Traces:              3300,
+			LateFraction:        0.08,
+			LongRunningFraction: 0.05,
+		},
+		Backfill:  25 * time.Minute, // 3000 traces at 2 per second
+		PerSecond: 2,                // then 300 more over 150 s
+		Faults: []string{
+			"opik:GET /v1/private/traces:429-reset:every=13,seconds=2",
+			"opik:GET /v1/private/spans:5xx:every=41,burst=3,status=503",
+			"opik:GET /v1/private/traces:duplicate:every=5,count=4",
+			"opik:GET /v1/private/traces:shift:every=9,count=2",
+		},
+	}}
+}
+
 // Handler serves the traces and spans lists from env.
 func (p *Part) Handler(env *sim.Env) http.Handler {
 	p.mu.Lock()

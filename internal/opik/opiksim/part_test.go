@@ -14,11 +14,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/llmtrace/llmtrace/internal/convert"
-	"github.com/llmtrace/llmtrace/internal/opik"
 	"github.com/llmtrace/llmtrace/internal/poll"
 	"github.com/llmtrace/llmtrace/internal/sim"
 )
@@ -519,15 +517,7 @@ func TestRateLimit(t *testing.T) {
 // reading the world's part.
 func (w *world) source(pageSize int) poll.Source {
 	w.t.Helper()
-	oc := opik.NewDefaultConfig()
-	oc.ClientConfig.Endpoint = w.srv.URL(Name)
-	oc.APIKey, oc.Workspace, oc.ProjectName = configopaque.String(w.creds.APIKey), w.creds.Workspace, w.creds.Project
-	oc.PageSize = pageSize
-	api, err := poll.NewAPIClient(poll.APIClientSettings{Client: http.DefaultClient, Endpoint: oc.ClientConfig.Endpoint, MaxResponseBytes: 64 << 20})
-	require.NoError(w.t, err)
-	src, err := oc.NewSource(poll.SourceSettings{API: api, Warn: func() { w.t.Error("conversion warning") }})
-	require.NoError(w.t, err)
-	return src
+	return newOpikSource(w.t, w.srv.URL(Name), w.creds, pageSize)
 }
 
 // fetch runs a whole query of src.
@@ -536,7 +526,7 @@ func (w *world) fetch(src poll.Source, q poll.Query) []poll.Trace {
 	var out []poll.Trace
 	token := ""
 	for {
-		p, err := src.FetchPage(context.Background(), q, token)
+		p, err := src.FetchPage(context.Background(), poll.PageRequest{Query: q, Token: token})
 		require.NoError(w.t, err)
 		out = append(out, p.Traces...)
 		if token = p.Next; token == "" {
