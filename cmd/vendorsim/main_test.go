@@ -29,6 +29,12 @@ type testPart struct{ name string }
 
 func (p testPart) Name() string { return p.name }
 
+func (p testPart) ReceiverConfig(endpoint string, _ sim.Credentials) map[string]any {
+	return map[string]any{"endpoint": endpoint}
+}
+
+func (p testPart) Scenarios() []sim.Scenario { return nil }
+
 func (p testPart) Handler(env *sim.Env) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("x-api-key") != env.Creds.APIKey {
