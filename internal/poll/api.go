@@ -130,8 +130,8 @@ func NewAPIClient(s APIClientSettings) (*APIClient, error) {
 		tel:     s.telemetry,
 		scrub:   strings.NewReplacer(pairs...),
 	}
-	if s.Limits.RequestsPerWindow > 0 && s.Limits.Window > 0 {
-		c.minGap = s.Limits.Window / time.Duration(s.Limits.RequestsPerWindow)
+	if !s.Limits.Rate.IsZero() {
+		c.minGap = s.Limits.Rate.Per / time.Duration(s.Limits.Rate.Requests)
 	}
 	return c, nil
 }

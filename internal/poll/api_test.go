@@ -133,7 +133,7 @@ func TestAPIRateLimitWaitCarriesToTheNextRequest(t *testing.T) {
 }
 
 func TestAPIClientSideRateLimit(t *testing.T) {
-	f := newAPI(t, Limits{RequestsPerWindow: 10, Window: time.Minute}, noRetry(), func(_ int, w http.ResponseWriter, _ *http.Request) {
+	f := newAPI(t, Limits{Rate: Rate{Requests: 10, Per: time.Minute}}, noRetry(), func(_ int, w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte(`{}`))
 	})
 	for range 3 {

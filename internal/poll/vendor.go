@@ -102,16 +102,27 @@ func (c *Common) KeyScope() string {
 	return "key-" + hex.EncodeToString(h[:6])
 }
 
-// Limits describe what a vendor's API allows.
+// Limits describe what a vendor's API allows; the API client keeps to them
+// client-side, so that the vendor never has to answer 429.
 type Limits struct {
-	// RequestsPerWindow and Window form the client-side rate limit the vendor
-	// documents (e.g. 10 per minute); zero means none.
-	RequestsPerWindow int
-	Window            time.Duration
-	// Burst is how many requests may go out back to back before the limit
-	// spaces them; 0 means 1.
-	Burst int
+	// Rate limits every request; zero means none.
+	Rate Rate
+	// Paths limit the requests whose "METHOD /path" starts with the key
+	// (e.g. "POST /api/public/v2/requests/search"), on top of Rate. A 429
+	// without Retry-After on such a request waits the rate's whole Per.
+	Paths map[string]Rate
 }
+
+// Rate is a documented request limit: Requests per Per, of which Burst
+// (default 1) may go out back to back.
+type Rate struct {
+	Requests int
+	Per      time.Duration
+	Burst    int
+}
+
+// IsZero reports whether the rate sets no limit.
+func (r Rate) IsZero() bool { return r.Requests <= 0 || r.Per <= 0 }
 
 // CheckEndpoint returns an "endpoint: ..." error for an endpoint that is
 // not an http(s) URL with a host, or nil.
