@@ -30,9 +30,17 @@ generate: ## regenerate mdatagen output (metadata.yaml), mdatagen v0.159.0
 	sed -i 's/^package main$$/package llmtracereceiver/' generated_component_test.go generated_package_test.go
 	gofmt -w generated_component_test.go generated_package_test.go
 
-lint: ## gofmt and go vet
+lint: $(BIN)/golangci-lint ## gofmt, go vet and golangci-lint (.golangci.yml)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(LINT) run ./...
+
+# golangci-lint is built from source at the version internal/tools pins (no
+# binary download).
+LINT := $(BIN)/golangci-lint
+$(LINT): internal/tools/go.mod
+	mkdir -p $(BIN)
+	$(GO) -C internal/tools build -o $(LINT) github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
 test-e2e: ## only the end-to-end tests (collector + simulators + Jaeger)
 	$(GO) test -count=1 -timeout 20m -v ./e2e/

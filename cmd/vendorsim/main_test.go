@@ -149,20 +149,20 @@ func TestServesUntilCancelled(t *testing.T) {
 		Project string
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	assert.Equal(t, "p1", got.Project)
 	assert.InDelta(t, 100, got.Started, 15, "10 s of backfill at 10 traces/s")
 
 	req, _ = http.NewRequest(http.MethodGet, url+"/fail", nil)
 	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "--fault applies")
 
 	// The ground truth holds every trace, one per line, as OTLP JSON.
 	f, err := os.Open(strings.ReplaceAll(truth, "{vendor}", "beta"))
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<24)
 	lines, spans := 0, 0

@@ -320,7 +320,7 @@ func decodeBase64(dst []byte, s string) (int, bool) {
 	i := 0
 	for ; i+4 <= len(body); i += 4 {
 		v := uint32(unb64[body[i]])<<18 | uint32(unb64[body[i+1]])<<12 | uint32(unb64[body[i+2]])<<6 | uint32(unb64[body[i+3]])
-		dst[j], dst[j+1], dst[j+2] = byte(v>>16), byte(v>>8), byte(v)
+		dst[j], dst[j+1], dst[j+2] = byte(v>>16), byte(v>>8), byte(v) //nolint:gosec // 24-bit group split into bytes
 		j += 3
 	}
 	switch len(body) - i {
@@ -329,13 +329,13 @@ func decodeBase64(dst []byte, s string) (int, bool) {
 		if v&0x0F != 0 {
 			return n, false
 		}
-		dst[j] = byte(v >> 4)
+		dst[j] = byte(v >> 4) //nolint:gosec // 12-bit group, low 4 bits zero
 	case 3:
 		v := uint32(unb64[body[i]])<<12 | uint32(unb64[body[i+1]])<<6 | uint32(unb64[body[i+2]])
 		if v&0x03 != 0 {
 			return n, false
 		}
-		dst[j], dst[j+1] = byte(v>>10), byte(v>>2)
+		dst[j], dst[j+1] = byte(v>>10), byte(v>>2) //nolint:gosec // 18-bit group, low 2 bits zero
 	}
 	return n, true
 }

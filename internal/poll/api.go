@@ -354,7 +354,7 @@ func (c *APIClient) once(ctx context.Context, method string, r Request, u *url.U
 		c.tel.apiRequest(ctx, 0)
 		return nil, c.scrubErr(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	c.tel.apiRequest(ctx, resp.StatusCode)
 	data, err := c.readBody(resp.Body)
 	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}

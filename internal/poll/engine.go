@@ -81,6 +81,7 @@ func New(ctx context.Context, host component.Host, name string, v VendorConfig, 
 			key:         key,
 			fingerprint: fingerprint(append([]string{name, common.ClientConfig.Endpoint}, v.Identity()...)...),
 			paging:      fingerprint(v.Paging()...),
+			overlap:     s.Schedule.Overlap,
 			logger:      logger,
 		},
 		next:   s.Next,
@@ -88,6 +89,7 @@ func New(ctx context.Context, host component.Host, name string, v VendorConfig, 
 		tel:    tel,
 		logger: logger,
 		format: name + "_json",
+		api:    api,
 	}, nil
 }
 
