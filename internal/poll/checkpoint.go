@@ -47,11 +47,6 @@ type head struct {
 	NextSegment int   `json:"next_segment"`
 }
 
-// headV1 is the layout of version 1, read to migrate.
-type headV1 struct {
-	Segments int `json:"segments"`
-}
-
 // queryState is a query that a page cap or a crash interrupted.
 type queryState struct {
 	From  time.Time `json:"from"`
@@ -244,22 +239,11 @@ func (s *checkpointStore) load(ctx context.Context) (*state, error) {
 	if raw == nil {
 		return st, nil
 	}
-	var h head
-	if err := json.Unmarshal(raw, &h); err != nil {
-		return newState(), fmt.Errorf("%w %q: %w", errCorrupt, s.key, err)
+	h, err := s.decodeHead(raw)
+	if err != nil {
+		return newState(), err
 	}
-	switch {
-	case h.Version == 1:
-		var v1 headV1
-		_ = json.Unmarshal(raw, &v1)
-		h.Segments = make([]int, v1.Segments)
-		for i := range h.Segments {
-			h.Segments[i] = i
-		}
-		h.NextSegment = v1.Segments
-		h.Covers = h.Watermark.Add(-s.overlap)
-	case h.Version != checkpointVersion:
-		s.logger.Warn("Checkpoint has another version; starting from initial_lookback", zap.String("key", s.key), zap.Int("version", h.Version))
+	if h == nil {
 		return st, nil
 	}
 	if h.Fingerprint != s.fingerprint {
@@ -292,6 +276,45 @@ func (s *checkpointStore) load(ctx context.Context) (*state, error) {
 		st.query.Token = ""
 	}
 	return st, nil
+}
+
+// decodeHead reads a stored head of this version or of version 1; nil for
+// another version (logged: the checkpoint is replaced).
+func (s *checkpointStore) decodeHead(raw []byte) (*head, error) {
+	var probe struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, fmt.Errorf("%w %q: %w", errCorrupt, s.key, err)
+	}
+	var h head
+	switch probe.Version {
+	case checkpointVersion:
+		if err := json.Unmarshal(raw, &h); err != nil {
+			return nil, fmt.Errorf("%w %q: %w", errCorrupt, s.key, err)
+		}
+	case 1:
+		var v1 struct {
+			Fingerprint string      `json:"fingerprint"`
+			Watermark   time.Time   `json:"watermark"`
+			Query       *queryState `json:"query,omitempty"`
+			Segments    int         `json:"segments"`
+		}
+		if err := json.Unmarshal(raw, &v1); err != nil {
+			return nil, fmt.Errorf("%w %q: %w", errCorrupt, s.key, err)
+		}
+		// Version 1 numbered segments from 0 and pruned its ledger at the
+		// watermark minus the overlap.
+		h = head{Fingerprint: v1.Fingerprint, Watermark: v1.Watermark, Query: v1.Query,
+			Covers: v1.Watermark.Add(-s.overlap), NextSegment: v1.Segments}
+		for n := range v1.Segments {
+			h.Segments = append(h.Segments, n)
+		}
+	default:
+		s.logger.Warn("Checkpoint has another version; starting from initial_lookback", zap.String("key", s.key), zap.Int("version", probe.Version))
+		return nil, nil
+	}
+	return &h, nil
 }
 
 // appendPage stores what is not stored yet of the ledger (st.unsaved) as a

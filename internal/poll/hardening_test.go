@@ -2,6 +2,7 @@ package poll
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -294,4 +295,26 @@ func BenchmarkReReadLargeTrace(b *testing.B) {
 			b.Fatal("re-read emitted spans again")
 		}
 	}
+}
+
+func TestVersion1CheckpointIsMigratedNotDiscarded(t *testing.T) {
+	h := newHarness(t) // overlap 5m
+	ctx := context.Background()
+	wm := t0.Add(-2 * time.Minute)
+	tr := done(1, t0.Add(-4*time.Minute))
+	var raw []byte
+	for _, s := range []pcommon.SpanID{spanID(1, 1), spanID(1, 2), spanID(1, 3)} {
+		raw = append(raw, s[:]...)
+	}
+	seg := fmt.Sprintf(`[{"id":%q,"t":%d,"s":%q}]`, traceID(1).String(), tr.start.UnixNano(), base64.StdEncoding.EncodeToString(raw))
+	require.NoError(t, h.client.Set(ctx, "fake/proj/emitted/0", []byte(seg)))
+	require.NoError(t, h.client.Set(ctx, "fake/proj", []byte(fmt.Sprintf(`{"version":1,"fingerprint":"fp1","watermark":%q,"segments":1}`, wm.Format(time.RFC3339Nano)))))
+
+	h.src.set(tr, done(2, t0.Add(-time.Minute-30*time.Second)))
+	p := h.poller()
+	_, err := p.Poll(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []pcommon.SpanID{spanID(2, 1), spanID(2, 2), spanID(2, 3)}, h.emitted(), "trace 1 was emitted before the upgrade")
+	assert.Equal(t, wm.Add(-5*time.Minute), h.src.queries[0].From)
+	assert.Equal(t, checkpointVersion, h.storedHead().Version)
 }
