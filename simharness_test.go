@@ -35,6 +35,8 @@ type simWorld struct {
 	// set is shared by every receiver the world starts: the same receiver
 	// ID across restarts, as in a collector, so storage clients match.
 	set receiver.Settings
+	// offset is how far the receiver's clock is off the vendor's.
+	offset time.Duration
 }
 
 // simWorldConfig shapes a simulated world: backfill worth of traces already
@@ -94,7 +96,7 @@ func (w *simWorld) start(cfg *Config, next consumer.Traces) *tracesReceiver {
 	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: w.set.ID, Transport: "http", ReceiverCreateSettings: w.set})
 	require.NoError(w.t, err)
 	r := newTracesReceiver(cfg, w.set, next, obs)
-	r.clock = scaledClock{clock: w.clock, speed: w.speed}
+	r.clock = scaledClock{clock: w.clock, speed: w.speed, offset: w.offset}
 	require.NoError(w.t, r.Start(context.Background(), w.host))
 	w.t.Cleanup(func() { _ = r.Shutdown(context.Background()) })
 	return r
@@ -121,11 +123,12 @@ func (w *simWorld) expected(part sim.Part) ptrace.Traces {
 // scaledClock lets the poll engine run on the simulated clock: its sleeps
 // take 1/speed of the simulated duration.
 type scaledClock struct {
-	clock *sim.LiveClock
-	speed float64
+	clock  *sim.LiveClock
+	speed  float64
+	offset time.Duration // a host clock that is off
 }
 
-func (c scaledClock) Now() time.Time { return c.clock.Now() }
+func (c scaledClock) Now() time.Time { return c.clock.Now().Add(c.offset) }
 
 func (c scaledClock) Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {

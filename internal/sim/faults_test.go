@@ -173,6 +173,14 @@ func TestEachFaultKindIsObservable(t *testing.T) {
 			assert.Greater(t, len(body), 3<<20)
 			assert.True(t, json.Valid(body), "valid-looking JSON")
 		}},
+		{"alpha:GET /api/items:redirect:to=http://127.0.0.1:9/trap", func(t *testing.T, url string) {
+			c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := get(t, c, url+"?page=2")
+			require.NoError(t, err)
+			_ = resp.Body.Close()
+			assert.Equal(t, http.StatusTemporaryRedirect, resp.StatusCode)
+			assert.Equal(t, "http://127.0.0.1:9/trap/api/items?page=2", resp.Header.Get("Location"))
+		}},
 		{"alpha:GET /api/items:oversized:bytes=200MiB", func(t *testing.T, url string) {
 			// A client that stops reading early does not keep the server busy.
 			resp, err := get(t, noReuse, url)
