@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -96,7 +97,12 @@ type APIClient struct {
 
 	mu        sync.Mutex
 	notBefore time.Time // a 429 asked to wait until then
+
+	requests atomic.Int64
 }
+
+// Requests is how many HTTP requests the client has sent.
+func (c *APIClient) Requests() int64 { return c.requests.Load() }
 
 // pathLimit is the client-side limit of the requests whose "METHOD /path"
 // starts with prefix.
@@ -349,6 +355,7 @@ func (c *APIClient) once(ctx context.Context, method string, r Request, u *url.U
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	c.requests.Add(1)
 	resp, err := c.client.Do(req)
 	if err != nil {
 		c.tel.apiRequest(ctx, 0)

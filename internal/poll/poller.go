@@ -48,6 +48,8 @@ type Poller struct {
 	logger *zap.Logger
 	format string
 	api    *APIClient
+	// progress follows the current query for the backfill log and gauge.
+	progress progress
 	// toldCovers is set once the log said that the window starts where the
 	// ledger's record does.
 	toldCovers bool
@@ -138,6 +140,7 @@ func (p *Poller) Poll(ctx context.Context) (bool, error) {
 	if q == nil {
 		q = p.newQuery()
 	}
+	p.progressBegin(q, p.clock.Now())
 	for range max(p.sched.MaxPagesPerPoll, 1) {
 		page, err := p.fetch(ctx, q)
 		if err != nil {
@@ -145,7 +148,8 @@ func (p *Poller) Poll(ctx context.Context) (bool, error) {
 		}
 		now := p.clock.Now()
 		batch, newly, pendingMin := p.selectSpans(page.Traces, q.From, now)
-		if n := batch.SpanCount(); n > 0 {
+		n := batch.SpanCount()
+		if n > 0 {
 			if err := p.consume(ctx, batch, n); err != nil {
 				return false, err
 			}
@@ -154,6 +158,7 @@ func (p *Poller) Poll(ctx context.Context) (bool, error) {
 		p.state.unsaved.merge(newly)
 		q.PendingMin = earliest(q.PendingMin, pendingMin)
 		q.Newest = latestInWindow(q.Newest, page.Traces, q)
+		p.progressPage(ctx, page.Traces, n, now)
 		if page.Next == "" {
 			return false, p.finish(ctx, storeCtx, q)
 		}
@@ -257,6 +262,7 @@ func (p *Poller) finish(ctx, storeCtx context.Context, q *queryState) error {
 		wm = st.watermark
 	}
 	st.watermark = wm // zero while nothing was ever seen: no checkpoint yet
+	p.progressEnd(storeCtx, p.clock.Now())
 	st.query = nil
 	p.continued = nil
 	if cutoff := wm.Add(-p.sched.Overlap); !wm.IsZero() && cutoff.After(st.covers) {

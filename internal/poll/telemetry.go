@@ -69,3 +69,10 @@ func (t *telemetry) checkpointLag(ctx context.Context, lag time.Duration) {
 	}
 	t.tb.LlmtraceCheckpointLag.Record(ctx, lag.Seconds(), t.attrs)
 }
+
+func (t *telemetry) backfillProgress(ctx context.Context, f float64) {
+	if t == nil {
+		return
+	}
+	t.tb.LlmtraceBackfillProgress.Record(ctx, f, t.attrs)
+}
