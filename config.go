@@ -44,6 +44,10 @@ type Config struct {
 	// RetryOnFailure governs retries of 5xx answers, timeouts and
 	// connection errors.
 	RetryOnFailure configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+	// CaptureContent keeps prompts, completions, messages and tool
+	// arguments and results; false removes them from every span (a vendor
+	// block's capture_content overrides it).
+	CaptureContent bool `mapstructure:"capture_content"`
 
 	// The vendor blocks, one pointer field per vendor, nil when absent. A
 	// field is the vendor's whole registration: defaults, validation, the

@@ -178,3 +178,17 @@ func TestAPIKeyIsMaskedWhenConfigIsPrinted(t *testing.T) {
 	cfg := loadConfig(t, "all")
 	assert.Equal(t, "[REDACTED]", cfg.Langtrace.APIKey.String())
 }
+
+func TestCaptureContentReceiverDefaultAndVendorOverride(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	assert.True(t, cfg.CaptureContent, "content is captured unless turned off")
+	require.NoError(t, confmap.NewFromStringMap(map[string]any{
+		"capture_content": false,
+		"langtrace":       map[string]any{"api_key": "k", "project_id": "p"},
+		"opik":            map[string]any{"project_name": "demo", "capture_content": true},
+	}).Unmarshal(cfg))
+	assert.False(t, cfg.CaptureContent)
+	assert.Nil(t, cfg.Langtrace.CaptureContent, "langtrace follows the receiver")
+	require.NotNil(t, cfg.Opik.CaptureContent)
+	assert.True(t, *cfg.Opik.CaptureContent, "opik overrides it")
+}

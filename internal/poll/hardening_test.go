@@ -318,3 +318,35 @@ func TestVersion1CheckpointIsMigratedNotDiscarded(t *testing.T) {
 	assert.Equal(t, wm.Add(-5*time.Minute), h.src.queries[0].From)
 	assert.Equal(t, checkpointVersion, h.storedHead().Version)
 }
+
+func TestCaptureContentOffRemovesContentAfterConversion(t *testing.T) {
+	h := newHarness(t)
+	tr := done(1, t0.Add(-10*time.Minute))
+	conv := tr.convert()
+	sp := conv.Spans.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+	sp.Attributes().PutStr("gen_ai.input.messages", `[{"role":"user","parts":[{"type":"text","content":"my secret question"}]}]`)
+	sp.Attributes().PutStr("opik.output", `{"answer":"a private answer"}`)
+	sp.Attributes().PutInt("gen_ai.usage.input_tokens", 12)
+	ev := sp.Events().AppendEmpty()
+	ev.SetName("gen_ai.content.prompt")
+	ev.Attributes().PutStr("gen_ai.prompt", "my secret question")
+	src := &staticSource{traces: []Trace{conv}}
+	p := h.poller()
+	p.src = src
+	p.content = false
+	_, err := p.Poll(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 3, h.sink.SpanCount())
+	got, ok := findSpan(h.sink.AllTraces(), spanID(1, 1))
+	require.True(t, ok)
+	assert.Equal(t, map[string]any{"gen_ai.usage.input_tokens": int64(12)}, got.Attributes().AsRaw(), "content removed, token counts kept")
+	require.Equal(t, 1, got.Events().Len(), "the event stays")
+	assert.Zero(t, got.Events().At(0).Attributes().Len())
+}
+
+// staticSource serves its traces on one page.
+type staticSource struct{ traces []Trace }
+
+func (s *staticSource) FetchPage(context.Context, PageRequest) (Page, error) {
+	return Page{Traces: s.traces}, nil
+}

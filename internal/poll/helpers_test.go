@@ -222,16 +222,17 @@ func (h *harness) newPoller() *Poller {
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	require.NoError(h.t, err)
 	p := &Poller{
-		src:    h.src,
-		sched:  h.sched,
-		clock:  h.clock,
-		store:  &checkpointStore{client: h.client, key: "fake/proj", fingerprint: "fp1", paging: h.paging, overlap: h.sched.Overlap, logger: zap.NewNop()},
-		retry:  configretry.BackOffConfig{Enabled: true, InitialInterval: time.Second, Multiplier: 2, MaxInterval: time.Minute},
-		next:   next,
-		obs:    obs,
-		tel:    newTelemetry(tb, "fake"),
-		logger: zap.NewNop(),
-		format: "fake_json",
+		src:     h.src,
+		sched:   h.sched,
+		clock:   h.clock,
+		store:   &checkpointStore{client: h.client, key: "fake/proj", fingerprint: "fp1", paging: h.paging, overlap: h.sched.Overlap, logger: zap.NewNop()},
+		retry:   configretry.BackOffConfig{Enabled: true, InitialInterval: time.Second, Multiplier: 2, MaxInterval: time.Minute},
+		next:    next,
+		obs:     obs,
+		tel:     newTelemetry(tb, "fake"),
+		logger:  zap.NewNop(),
+		format:  "fake_json",
+		content: true,
 	}
 	return p
 }

@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
+
+	"github.com/llmtrace/llmtrace/internal/genai"
 )
 
 // AttrIncomplete marks spans emitted after max_trace_wait while still in
@@ -48,6 +50,9 @@ type Poller struct {
 	logger *zap.Logger
 	format string
 	api    *APIClient
+	// content is capture_content: false removes prompts, completions,
+	// messages and tool content from every span after conversion.
+	content bool
 	// progress follows the current query for the backfill log and gauge.
 	progress progress
 	// toldCovers is set once the log said that the window starts where the
@@ -145,6 +150,11 @@ func (p *Poller) Poll(ctx context.Context) (bool, error) {
 		page, err := p.fetch(ctx, q)
 		if err != nil {
 			return false, p.scrub(fmt.Errorf("failed to fetch page: %w", err))
+		}
+		if !p.content {
+			for i := range page.Traces {
+				genai.RemoveContent(page.Traces[i].Spans)
+			}
 		}
 		now := p.clock.Now()
 		batch, newly, pendingMin := p.selectSpans(page.Traces, q.From, now)
