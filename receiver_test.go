@@ -131,6 +131,7 @@ func (g *contractGenerator) Start() {
 	g.f.traces = nil
 	g.f.mu.Unlock()
 }
+
 // Stop empties the vendor too: the next scenario's receiver starts before
 // its generator does, and must not find this scenario's traces.
 func (g *contractGenerator) Stop() { g.Start() }
