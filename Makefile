@@ -6,7 +6,7 @@ BIN := $(CURDIR)/bin
 OCB := $(BIN)/ocb-$(OCB_VERSION)
 DIST := $(CURDIR)/_build/otelcol-llmtrace
 
-.PHONY: help build test test-short test-e2e bench demo generate lint tools clean
+.PHONY: help build test test-short test-e2e bench demo demo-note generate lint tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -59,8 +59,11 @@ bench: ## benchmarks: vendor conversion next to the OTLP JSON decoder
 bin/vendorsim: $(shell find cmd internal -name '*.go')
 	$(GO) build -o $@ ./cmd/vendorsim
 
-demo: build bin/vendorsim ## run the simulators and print the polled traces (Ctrl-C stops)
+demo: demo-note build bin/vendorsim ## run the simulators and print the polled traces (Ctrl-C stops)
 	scripts/demo.sh
+
+demo-note:
+	@echo "make demo: building the otelcol-llmtrace distribution and the simulators first; the first build takes a few minutes."
 
 clean: ## remove build output
 	rm -rf _build bin

@@ -30,15 +30,20 @@ type progress struct {
 	order int
 }
 
-// begin starts following q; a query is a backfill when its window is longer
-// than the overlap plus three poll intervals.
+// progressBegin starts following q. A query is a backfill when the backlog
+// it covers, its window less the overlap it re-reads, is longer than five
+// poll intervals and two minutes.
 func (p *Poller) progressBegin(q *queryState, now time.Time) {
 	pr := &p.progress
 	if pr.q == q {
 		return // the same query, continued in another poll
 	}
 	*pr = progress{q: q, started: now, lastLog: now, requests: p.apiRequests()}
-	pr.backfill = q.To.Sub(q.From) > p.sched.Overlap+3*p.sched.PollInterval
+	backlog := q.To.Sub(q.From)
+	if !p.state.watermark.IsZero() {
+		backlog -= p.sched.Overlap
+	}
+	pr.backfill = backlog > max(5*p.sched.PollInterval, 2*time.Minute)
 }
 
 // progressPage accounts for one page and logs at most every 30 s.
