@@ -2,6 +2,7 @@ package llmtracereceiver
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
 
 	"github.com/llmtrace/llmtrace/internal/metadata"
 	"github.com/llmtrace/llmtrace/internal/sim"
@@ -65,7 +67,7 @@ func newSimWorld(t *testing.T, wc simWorldConfig, parts ...sim.Part) *simWorld {
 		t: t, speed: wc.speed, clock: clock, data: data, srv: srv, faults: faults, parts: parts, creds: creds,
 		host:     storagetest.NewStorageHost().WithFileBackedStorageExtension("sim", t.TempDir()),
 		backfill: wc.backfill,
-		set:      receivertest.NewNopSettings(metadata.Type),
+		set:      testSettings(),
 	}
 }
 
@@ -153,4 +155,14 @@ func mergeTraces(all []ptrace.Traces) ptrace.Traces {
 		cp.ResourceSpans().MoveAndAppendTo(out.ResourceSpans())
 	}
 	return out
+}
+
+// testSettings are nop receiver settings; LLMTRACE_TEST_LOG=1 logs the
+// receivers at debug level on stderr.
+func testSettings() receiver.Settings {
+	set := receivertest.NewNopSettings(metadata.Type)
+	if os.Getenv("LLMTRACE_TEST_LOG") == "1" {
+		set.Logger, _ = zap.NewDevelopment()
+	}
+	return set
 }

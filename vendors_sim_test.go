@@ -126,7 +126,7 @@ func runExactlyOnce(t *testing.T, sc sim.Scenario, m *matrix) sim.Credentials {
 		})
 	}
 	r = w.start(cfg, sink)
-	w.waitUntil(w.allComplete().Add(cfg.SettleDelay + 3*cfg.PollInterval - w.offset))
+	w.waitUntil(w.allComplete().Add(cfg.SettleDelay + cfg.rereadInterval() + 3*cfg.PollInterval - w.offset))
 	simWaitFor(t, time.Minute, func() bool { return sink.SpanCount() >= want.SpanCount() })
 	w.waitUntil(w.clock.Now().Add(3 * cfg.PollInterval))
 	require.NoError(t, r.Shutdown(context.Background()))

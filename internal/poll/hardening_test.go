@@ -350,3 +350,36 @@ type staticSource struct{ traces []Trace }
 func (s *staticSource) FetchPage(context.Context, PageRequest) (Page, error) {
 	return Page{Traces: s.traces}, nil
 }
+
+func TestOverlapIsReReadOnItsOwnCadence(t *testing.T) {
+	h := newHarness(t) // overlap 5m, poll 1m, settle 30s
+	h.sched.RereadInterval = 3 * time.Minute
+	tr := done(1, t0.Add(-4*time.Minute))
+	h.src.set(tr, done(2, t0.Add(-2*time.Minute)))
+	p := h.poller()
+	_, err := p.Poll(context.Background())
+	require.NoError(t, err)
+	require.Len(t, h.emitted(), 6)
+	wm := h.storedHead().Watermark
+	require.Equal(t, t0.Add(-2*time.Minute), wm)
+
+	// Trace 1 gets a late span; the next polls read only what is new.
+	tr.spans = append(tr.spans, fakeSpan{id: 4, parent: 1, start: 2 * time.Second, end: 3 * time.Second})
+	h.src.set(tr, done(2, t0.Add(-2*time.Minute)))
+	for range 2 {
+		h.clock.Advance(time.Minute)
+		_, err = p.Poll(context.Background())
+		require.NoError(t, err)
+		last := h.src.queries[len(h.src.queries)-1]
+		assert.Equal(t, wm.Add(-90*time.Second), last.From, "between re-reads: from the watermark less poll interval and settle delay")
+	}
+	assert.Len(t, h.emitted(), 6, "the late span waits for the re-read")
+
+	// Three minutes after the last re-read, the overlap is read again.
+	h.clock.Advance(time.Minute)
+	_, err = p.Poll(context.Background())
+	require.NoError(t, err)
+	last := h.src.queries[len(h.src.queries)-1]
+	assert.Equal(t, wm.Add(-5*time.Minute), last.From)
+	assert.Len(t, h.emitted(), 7, "and the late span is emitted, once")
+}

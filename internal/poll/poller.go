@@ -28,9 +28,13 @@ type Schedule struct {
 	InitialLookback time.Duration
 	SettleDelay     time.Duration
 	MaxTraceWait    time.Duration
-	// Overlap is re-read before the watermark on every query, so that late
-	// spans of recent traces are still found.
+	// Overlap is re-read before the watermark, so that late spans of recent
+	// traces are still found.
 	Overlap time.Duration
+	// RereadInterval spaces the queries that re-read the whole overlap; the
+	// queries in between start shortly before the watermark and read only
+	// what is new. Zero re-reads the overlap on every query.
+	RereadInterval time.Duration
 	// MaxPagesPerPoll caps one poll; an interrupted query resumes at once.
 	MaxPagesPerPoll int
 }
@@ -53,6 +57,9 @@ type Poller struct {
 	// content is capture_content: false removes prompts, completions,
 	// messages and tool content from every span after conversion.
 	content bool
+	// lastReread is when the last query that re-read the whole overlap
+	// started (zero: none yet in this process).
+	lastReread time.Time
 	// progress follows the current query for the backfill log and gauge.
 	progress progress
 	// toldCovers is set once the log said that the window starts where the
@@ -233,6 +240,7 @@ func (p *Poller) newQuery() *queryState {
 	if st.watermark.IsZero() {
 		from := now.Add(-p.sched.InitialLookback)
 		st.covers = from
+		p.lastReread = now // a first window reads everything
 		return &queryState{From: from, To: latest(to, from)}
 	}
 	if ahead := st.watermark.Sub(to); ahead > 0 {
@@ -245,6 +253,14 @@ func (p *Poller) newQuery() *queryState {
 		to = st.watermark
 	}
 	from := st.watermark.Add(-p.sched.Overlap)
+	if p.sched.RereadInterval > 0 && !p.lastReread.IsZero() && now.Sub(p.lastReread) < p.sched.RereadInterval {
+		// Only what is new since the watermark; traces made visible
+		// slightly out of order are within the slack, later ones are found
+		// by the next re-read of the overlap.
+		from = latest(from, st.watermark.Add(-min(p.sched.Overlap, p.sched.PollInterval+p.sched.SettleDelay)))
+	} else {
+		p.lastReread = now
+	}
 	if from.Before(st.covers) {
 		// The overlap grew since the ledger was pruned: re-reading before
 		// what the ledger covers would emit again what it forgot.
