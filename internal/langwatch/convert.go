@@ -125,24 +125,52 @@ func (c *converter) trace(tr *traceRec, ax axis) poll.Trace {
 	return poll.Trace{ID: traceID, Time: c.position(tr, ax), Updated: updated, Spans: td}
 }
 
-// position is the trace's place on the query axis: updated_at (or
-// started_at for the legacy search); a trace without it falls back to its
-// other timestamps, then now (warning).
+// position is the trace's place on the query axis.
+//
+// On the update axis it is the trace's content time: the latest of its
+// creation (inserted_at), its spans' ends and its finished evaluations,
+// which is at or before updated_at. A trace that changes without new
+// content (an annotation, a topic, a metadata edit) keeps its position, so
+// the engine ignores it once its content is older than the window (there is
+// nothing new to emit) and forgets it at the same moment; a trace that gets
+// a new span or evaluation result moves on with it. updated_at itself would
+// bring a trace whose emitted spans the engine no longer remembers back into
+// the window at each such change. It is also robust to LangWatch's
+// snapshot: a trace's version is capped at the scroll's start while its
+// spans are read live.
+//
+// For the legacy search it is started_at. A trace without any of these
+// falls back to its other timestamps, then now (warning).
 func (c *converter) position(tr *traceRec, ax axis) time.Time {
-	order := [3]int64{tr.Updated, tr.Inserted, tr.Started}
-	if ax == byStart {
-		order = [3]int64{tr.Started, tr.Inserted, tr.Updated}
+	var ms int64
+	if ax == byUpdate {
+		ms = contentTime(tr)
+	} else {
+		ms = tr.Started
 	}
-	for i, ms := range order {
-		if ms > 0 {
-			if i > 0 {
-				c.warn()
-			}
-			return fromMs(ms)
-		}
+	if ms > 0 {
+		return fromMs(ms)
 	}
 	c.warn()
+	if ms = firstPositive(tr.Updated, tr.Inserted, tr.Started); ms > 0 {
+		return fromMs(ms)
+	}
 	return c.now().UTC()
+}
+
+// contentTime is the latest of inserted_at, the spans' finished_at and the
+// finished evaluations' times (epoch ms, 0 when none).
+func contentTime(tr *traceRec) int64 {
+	t := tr.Inserted
+	for i := range tr.Spans {
+		t = max(t, tr.Spans[i].Finished, tr.Spans[i].Started)
+	}
+	for i := range tr.Evaluations {
+		if e := &tr.Evaluations[i]; finished(e.Status) {
+			t = max(t, firstPositive(e.Finished, e.Updated, e.Started, e.Inserted))
+		}
+	}
+	return t
 }
 
 // traceID is a 32-digit hex id's 16 bytes (OTLP-ingested ids); anything
@@ -395,9 +423,7 @@ func (c *converter) traceFields(attrs pcommon.Map, tr *traceRec) {
 // scheduled or in progress are left out: they show up, as a new span, once
 // LangWatch has their result (which moves the trace's updated_at).
 func (c *converter) evaluation(out ptrace.SpanSlice, traceID pcommon.TraceID, root pcommon.SpanID, e *evalRec) {
-	switch e.Status {
-	case "processed", "skipped", "error":
-	default:
+	if !finished(e.Status) {
 		return
 	}
 	s := out.AppendEmpty()
@@ -446,6 +472,11 @@ func (c *converter) evaluation(out ptrace.SpanSlice, traceID pcommon.TraceID, ro
 		}
 		putError(s, &errorRec{HasError: true, Message: msg})
 	}
+}
+
+// finished reports whether an evaluation status is final.
+func finished(status string) bool {
+	return status == "processed" || status == "skipped" || status == "error"
 }
 
 // putRaw decodes a raw JSON value into attrs[key] with its JSON types; a
