@@ -1,6 +1,7 @@
 package langwatch
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -70,6 +71,7 @@ type converter struct {
 	iter    *jsoniter.Iterator // reused for every JSON blob
 	keys    map[string]string  // interned flattened attribute keys
 	buf     []byte             // the flattened key being built
+	scratch bytes.Buffer       // compacted JSON
 }
 
 func newConverter(project, service string, warn func(), now func() time.Time) *converter {

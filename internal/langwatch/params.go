@@ -1,6 +1,8 @@
 package langwatch
 
 import (
+	"bytes"
+	"encoding/json"
 	"unicode/utf8"
 
 	jsoniter "github.com/json-iterator/go"
@@ -116,7 +118,7 @@ func (c *converter) typedValue(attrs pcommon.Map, raw []byte, rawKey, msgKey str
 	if raw == nil {
 		return
 	}
-	attrs.PutStr(rawKey, string(raw))
+	attrs.PutStr(rawKey, c.compact(raw))
 	if typ, ok := c.valueType(raw); !ok {
 		c.warn()
 		return
@@ -128,6 +130,19 @@ func (c *converter) typedValue(attrs pcommon.Map, raw []byte, rawKey, msgKey str
 	} else {
 		c.warn()
 	}
+}
+
+// compact returns raw as compact JSON text (LangWatch sends it compact;
+// anything else is made so, for stable attribute values).
+func (c *converter) compact(raw []byte) string {
+	if !bytes.ContainsAny(raw, " \n\r\t") {
+		return string(raw)
+	}
+	c.scratch.Reset()
+	if err := json.Compact(&c.scratch, raw); err != nil {
+		return string(raw)
+	}
+	return c.scratch.String()
 }
 
 // valueType reads the type of a typed value; ok is false when raw is not a

@@ -120,7 +120,7 @@ func (p *Part) ReceiverConfig(endpoint string, creds sim.Credentials) map[string
 	return map[string]any{
 		"endpoint":  endpoint,
 		"api_key":   creds.APIKey,
-		"page_size": 500,
+		"page_size": 200,
 	}
 }
 
