@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	jsoniter "github.com/json-iterator/go"
 	"net/http"
 	"strconv"
 	"strings"
@@ -168,43 +169,79 @@ func checkProgress(sent, next string) error {
 
 // vendorMessage extracts the vendor's message from an error body:
 // {"error": "...", "message": "..."} (with the reasons of a 422
-// validation_error), or {"message": "..."}.
+// validation_error), or {"message": "..."}. The API client keeps only the
+// start of an error body, so it reads what it can of a cut one.
 func vendorMessage(status int, body string) string {
-	var v struct {
-		Error   json.RawMessage `json:"error"`
-		Message string          `json:"message"`
-		Reasons []struct {
-			Meta struct {
-				Field   string `json:"field"`
-				Message string `json:"message"`
-			} `json:"meta"`
-		} `json:"reasons"`
-	}
-	if json.Unmarshal([]byte(body), &v) == nil {
-		var code string
-		_ = json.Unmarshal(v.Error, &code)
-		msg := v.Message
-		switch {
-		case msg == "":
-			msg = code
-		case code != "" && code != msg:
-			msg = code + ": " + msg
-		}
-		var reasons []string
-		for _, r := range v.Reasons {
-			if r.Meta.Field != "" || r.Meta.Message != "" {
-				reasons = append(reasons, r.Meta.Field+": "+r.Meta.Message)
+	var code, msg string
+	var reasons []string
+	it := jsonAPI.BorrowIterator([]byte(body))
+	defer jsonAPI.ReturnIterator(it)
+	if it.WhatIsNext() == jsoniter.ObjectValue {
+		it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
+			switch {
+			case key == "error" && it.WhatIsNext() == jsoniter.StringValue:
+				code = it.ReadString()
+			case key == "message" && it.WhatIsNext() == jsoniter.StringValue:
+				msg = it.ReadString()
+			case key == "reasons" && it.WhatIsNext() == jsoniter.ArrayValue:
+				it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
+					if r := reason(it); r != "" {
+						reasons = append(reasons, r)
+					}
+					return it.Error == nil
+				})
+			default:
+				it.Skip()
 			}
-		}
-		if len(reasons) > 0 {
-			msg += " (" + strings.Join(reasons, "; ") + ")"
-		}
-		if msg != "" {
-			return msg
-		}
+			return it.Error == nil
+		})
+	}
+	switch {
+	case msg == "":
+		msg = code
+	case code != "" && code != msg:
+		msg = code + ": " + msg
+	}
+	if len(reasons) > 0 {
+		msg += " (" + strings.Join(reasons, "; ") + ")"
+	}
+	if msg != "" {
+		return msg
 	}
 	if b := strings.TrimSpace(body); b != "" {
 		return b
 	}
 	return http.StatusText(status)
+}
+
+// reason reads one validation reason as "field: message"; "" when it has
+// neither.
+func reason(it *jsoniter.Iterator) string {
+	var field, msg string
+	if it.WhatIsNext() != jsoniter.ObjectValue {
+		it.Skip()
+		return ""
+	}
+	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
+		if key != "meta" || it.WhatIsNext() != jsoniter.ObjectValue {
+			it.Skip()
+			return it.Error == nil
+		}
+		it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
+			switch {
+			case key == "field" && it.WhatIsNext() == jsoniter.StringValue:
+				field = it.ReadString()
+			case key == "message" && it.WhatIsNext() == jsoniter.StringValue:
+				msg = it.ReadString()
+			default:
+				it.Skip()
+			}
+			return it.Error == nil
+		})
+		return it.Error == nil
+	})
+	if field == "" && msg == "" {
+		return ""
+	}
+	return field + ": " + msg
 }

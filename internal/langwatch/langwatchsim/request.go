@@ -299,8 +299,12 @@ func validationBody(vs []violation) []byte {
 		reasons = append(reasons, reason{Code: "schema_failure", Kind: "schema_failure", HTTPStatus: 422, Reasons: []any{},
 			Meta: meta{Field: v.field, Type: v.typ, Message: v.message, Expected: v.expected}})
 	}
-	return marshal(map[string]any{
-		"error": "validation_error", "message": "The request body didn't match the expected shape.",
-		"target": "json", "fields": fields, "fault": "customer", "reasons": reasons,
-	})
+	return marshal(struct {
+		Error   string   `json:"error"`
+		Message string   `json:"message"`
+		Target  string   `json:"target"`
+		Fields  []string `json:"fields"`
+		Fault   string   `json:"fault"`
+		Reasons []reason `json:"reasons"`
+	}{"validation_error", "The request body didn't match the expected shape.", "json", fields, "customer", reasons})
 }
