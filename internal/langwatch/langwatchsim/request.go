@@ -235,6 +235,9 @@ func dateValue(raw json.RawMessage) (int64, error) {
 }
 
 func number(raw json.RawMessage) (float64, bool) {
+	if jsonType(raw) != "number" {
+		return 0, false
+	}
 	var n json.Number
 	if json.Unmarshal(raw, &n) != nil {
 		return 0, false

@@ -56,7 +56,11 @@ func (h *handler) search(r *http.Request, req searchRequest, legacy bool) []byte
 			scrollStart = cur.ScrollStart
 		}
 		if scrollStart != nil {
-			versionAt = time.UnixMilli(*scrollStart).Add(h.lag)
+			// UpdatedAt has millisecond precision: the snapshot holds
+			// what changed up to the end of scrollStart's millisecond.
+			if v := time.UnixMilli(*scrollStart).Add(h.lag + time.Millisecond - 1); v.Before(now) {
+				versionAt = v
+			}
 			end = min(end, *scrollStart)
 		}
 	}
