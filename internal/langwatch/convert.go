@@ -1,7 +1,6 @@
 package langwatch
 
 import (
-	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -68,10 +67,10 @@ type converter struct {
 	service string // the configured service_name; "" uses the project
 	warn    func()
 	now     func() time.Time
-	iter    *jsoniter.Iterator // reused for every JSON blob
+	iter    *jsoniter.Iterator // reused for every JSON value
+	sc      scanner            // reused for every JSON blob
 	keys    map[string]string  // interned flattened attribute keys
 	buf     []byte             // the flattened key being built
-	scratch bytes.Buffer       // compacted JSON
 }
 
 func newConverter(project, service string, warn func(), now func() time.Time) *converter {
@@ -393,29 +392,35 @@ func (c *converter) traceFields(attrs pcommon.Map, tr *traceRec) {
 	if len(tr.Metadata) == 0 {
 		return
 	}
-	it := c.reset(tr.Metadata)
-	if it.WhatIsNext() != jsoniter.ObjectValue {
+	s := &c.sc
+	s.reset(tr.Metadata)
+	if s.next() != kindObject {
 		c.warn()
 		return
 	}
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch {
-		case it.WhatIsNext() == jsoniter.NilValue:
-			it.ReadNil()
-		case key == "thread_id" && it.WhatIsNext() == jsoniter.StringValue:
-			attrs.PutStr(genai.ConversationID, it.ReadString())
-		case key == "user_id" && it.WhatIsNext() == jsoniter.StringValue:
-			attrs.PutStr(genai.UserID, it.ReadString())
+	ok := true
+	s.object(func(key []byte) bool {
+		switch k := s.next(); {
+		case k == kindNull:
+			s.skip()
+		case string(key) == "thread_id" && k == kindString:
+			v, _ := s.str()
+			attrs.PutStr(genai.ConversationID, v)
+		case string(key) == "user_id" && k == kindString:
+			v, _ := s.str()
+			attrs.PutStr(genai.UserID, v)
 		default:
-			k := attrLabels
-			if key != "labels" {
-				k = attrMetadataPrefix + validKey(key)
+			name := attrLabels
+			if string(key) != "labels" {
+				name = attrMetadataPrefix + validKey(string(key))
 			}
-			convert.ReadValue(it, attrs.PutEmpty(k))
+			if raw := s.raw(); s.err == nil && !c.decodeInto(attrs, name, raw) {
+				ok = false
+			}
 		}
-		return !convert.Failed(it)
+		return true
 	})
-	if convert.Failed(it) {
+	if s.finish() != nil || !ok {
 		c.warn()
 	}
 }
@@ -484,11 +489,8 @@ func finished(status string) bool {
 // putRaw decodes a raw JSON value into attrs[key] with its JSON types; a
 // malformed one is a warning.
 func (c *converter) putRaw(attrs pcommon.Map, key string, raw []byte) {
-	it := c.reset(raw)
-	convert.ReadValue(it, attrs.PutEmpty(key))
-	if convert.Failed(it) {
+	if !c.decodeInto(attrs, key, raw) {
 		c.warn()
-		attrs.Remove(key)
 	}
 }
 

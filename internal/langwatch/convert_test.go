@@ -1,7 +1,6 @@
 package langwatch
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -367,11 +366,21 @@ func TestPlainChatMatchesGenAI(t *testing.T) {
 		`[[{"role":"user","content":"nested"}]]`,
 		`[]`,
 		`[{"content":"no role"}]`,
+		`[{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"b\":1,\"a\":[2.50,\"x\"]}"}}]}]`,
+		`[{"role":"assistant","content":"let me check","tool_calls":[{"id":"c1","function":{"name":"f","arguments":"not json"}},{"id":"c2","function":{"name":"g","arguments":"[1] x"}}]}]`,
+		`[{"role":"assistant","tool_calls":[{"id":"c1","function":{"name":"f","arguments":""}}]}]`,
+		`[{"role":"assistant","tool_calls":[{"name":"langchain_style","args":{}}]}]`,
+		`[{"role":"tool","tool_call_id":"c1","content":null}]`,
+		`[{"role":"function","name":"f","content":"{\"ok\":true}"}]`,
+		`[{"role":"assistant","content":"done","finish_reason":"stop"}]`,
+		`[{"role":"user","content":"x","tool_calls":[]}]`,
+		`[{"role":"user"}]`,
+		`[{"role":"user","content":[{"type":"text","text":"parts"}]}]`,
 	} {
 		c := newConverter("", "", nil, nil)
-		got, ok := c.chatValue([]byte(`{"type":"chat_messages","value":` + value + `}`))
-		var v any
-		require.NoError(t, json.Unmarshal([]byte(value), &v))
+		got, _, ok := c.readTyped([]byte(`{"type":"chat_messages","value":` + value + `}`))
+		v, err := decodeNumbers(value)
+		require.NoError(t, err)
 		want, wantOK := genai.ChatMessages(v)
 		assert.Equal(t, wantOK, ok, value)
 		assert.Equal(t, genai.MessagesJSON(want), genai.MessagesJSON(got), value)

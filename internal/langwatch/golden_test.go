@@ -24,7 +24,7 @@ var base = time.Date(2025, 11, 21, 12, 0, 0, 0, time.UTC)
 
 func at(ms int) time.Time { return base.Add(time.Duration(ms) * time.Millisecond) }
 
-func readTestdata(t *testing.T, name string) []byte {
+func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
 	body, err := os.ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)

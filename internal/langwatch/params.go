@@ -3,9 +3,9 @@ package langwatch
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 
-	jsoniter "github.com/json-iterator/go"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/llmtrace/llmtrace/internal/convert"
@@ -50,37 +50,56 @@ func (c *converter) params(attrs pcommon.Map, sp *spanRec) {
 	if len(sp.Params) == 0 {
 		return
 	}
-	it := c.reset(sp.Params)
-	if it.WhatIsNext() != jsoniter.ObjectValue {
+	s := &c.sc
+	s.reset(sp.Params)
+	if s.next() != kindObject {
 		c.warn()
 		return
 	}
 	c.buf = c.buf[:0]
-	c.flatten(it, attrs, sp, 0)
-	if convert.Failed(it) {
+	ok := c.flatten(attrs, sp, 0)
+	if s.finish() != nil || !ok {
 		c.warn()
 	}
 }
 
-// flatten reads the members of the object at it; c.buf holds the dotted
-// prefix (with its trailing dot) of its keys.
-func (c *converter) flatten(it *jsoniter.Iterator, attrs pcommon.Map, sp *spanRec, depth int) {
+// flatten reads the members of the object at the scanner; c.buf holds the
+// dotted prefix (with its trailing dot) of its keys. It reports false when
+// a value did not decode.
+func (c *converter) flatten(attrs pcommon.Map, sp *spanRec, depth int) bool {
+	s := &c.sc
 	base := len(c.buf)
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
+	ok := true
+	s.object(func(key []byte) bool {
 		c.buf = append(c.buf[:base], key...)
-		if it.WhatIsNext() == jsoniter.ObjectValue && depth < maxParamsDepth && !wholeValues[string(c.buf)] {
+		if s.next() == kindObject && depth < maxParamsDepth && !wholeValues[string(c.buf)] {
 			c.buf = append(c.buf, '.')
-			c.flatten(it, attrs, sp, depth+1)
-			return !convert.Failed(it)
+			ok = c.flatten(attrs, sp, depth+1) && ok
+			return true
 		}
-		if supersededBy(sp, c.buf) {
-			it.Skip()
-			return !convert.Failed(it)
+		raw := s.raw()
+		if supersededBy(sp, c.buf) || s.err != nil {
+			return true
 		}
-		convert.ReadValue(it, attrs.PutEmpty(c.key()))
-		return !convert.Failed(it)
+		if !c.decodeInto(attrs, c.key(), raw) {
+			ok = false
+		}
+		return true
 	})
 	c.buf = c.buf[:base]
+	return ok
+}
+
+// decodeInto decodes a raw JSON value into attrs[key] with its JSON types;
+// a malformed one is left out.
+func (c *converter) decodeInto(attrs pcommon.Map, key string, raw []byte) bool {
+	it := c.reset(raw)
+	convert.ReadValue(it, attrs.PutEmpty(key))
+	if convert.Failed(it) {
+		attrs.Remove(key)
+		return false
+	}
+	return true
 }
 
 // supersededBy reports whether the attribute key is one LangWatch derived a
@@ -118,131 +137,208 @@ func (c *converter) typedValue(attrs pcommon.Map, raw []byte, rawKey, msgKey str
 	if raw == nil {
 		return
 	}
-	attrs.PutStr(rawKey, c.compact(raw))
-	if typ, ok := c.valueType(raw); !ok {
-		c.warn()
-		return
-	} else if typ != chatMessages {
-		return
-	}
-	if msgs, ok := c.chatValue(raw); ok {
+	attrs.PutStr(rawKey, string(raw))
+	msgs, typ, ok := c.readTyped(raw)
+	switch {
+	case typ == "":
+		c.warn() // not a typed value
+	case typ != chatMessages:
+	case ok:
 		attrs.PutStr(msgKey, genai.MessagesJSON(msgs))
-	} else {
+	default:
 		c.warn()
 	}
 }
 
-// compact returns raw as compact JSON text (LangWatch sends it compact;
-// anything else is made so, for stable attribute values).
-func (c *converter) compact(raw []byte) string {
-	if !bytes.ContainsAny(raw, " \n\r\t") {
-		return string(raw)
+// readTyped reads a typed value's type and, for chat messages, the
+// messages, in one pass when "type" comes first (as LangWatch writes it).
+func (c *converter) readTyped(raw []byte) (msgs []genai.Message, typ string, ok bool) {
+	s := &c.sc
+	s.reset(raw)
+	if s.next() != kindObject {
+		return nil, "", false
 	}
-	c.scratch.Reset()
-	if err := json.Compact(&c.scratch, raw); err != nil {
-		return string(raw)
-	}
-	return c.scratch.String()
-}
-
-// valueType reads the type of a typed value; ok is false when raw is not a
-// typed value.
-func (c *converter) valueType(raw []byte) (typ string, ok bool) {
-	it := c.reset(raw)
-	if it.WhatIsNext() != jsoniter.ObjectValue {
-		return "", false
-	}
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		if key == "type" && it.WhatIsNext() == jsoniter.StringValue {
-			typ, ok = it.ReadString(), true
-			return false
+	sure, seen := false, false
+	s.object(func(key []byte) bool {
+		switch {
+		case string(key) == "type" && s.next() == kindString:
+			typ, _ = s.str()
+		case string(key) == "value" && typ == chatMessages && s.next() == kindArray:
+			seen = true
+			msgs, sure = plainMessages(s)
+			return sure
+		case string(key) == "value":
+			seen = true
+			s.skip()
+		default:
+			s.skip()
 		}
-		it.Skip()
-		return !convert.Failed(it)
+		return true
 	})
-	return typ, ok && typ != ""
-}
-
-// chatValue returns the GenAI messages of a chat_messages typed value.
-func (c *converter) chatValue(raw []byte) ([]genai.Message, bool) {
-	it := c.reset(raw)
-	var msgs []genai.Message
-	sure, found := false, false
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		if key != "value" {
-			it.Skip()
-			return !convert.Failed(it)
-		}
-		found = true
-		if it.WhatIsNext() == jsoniter.ArrayValue {
-			msgs, sure = plainMessages(it)
-		}
-		return false
-	})
-	if sure && !convert.Failed(it) {
-		return msgs, len(msgs) > 0
+	if typ != chatMessages || (sure && s.err == nil) {
+		return msgs, typ, sure && s.err == nil
 	}
-	if !found {
-		return nil, false
+	if !seen {
+		return nil, typ, false
 	}
 	// Anything richer than plain {role, content} messages (content parts,
 	// tool calls, names) goes through the general reader.
 	var v struct {
 		Value any `json:"value"`
 	}
-	if err := jsonAPI.Unmarshal(raw, &v); err != nil {
-		return nil, false
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, typ, false
 	}
-	return genai.ChatMessages(v.Value)
+	msgs, ok = genai.ChatMessages(v.Value)
+	return msgs, typ, ok
 }
 
-// plainMessages reads an array of {role, content: string} messages; sure is
-// false when it meets anything else (genai.ChatMessages gives the same
-// result for the messages it accepts).
-func plainMessages(it *jsoniter.Iterator) (msgs []genai.Message, sure bool) {
+// plainMessages reads an array of OpenAI-style messages ({role, content:
+// string|null, name, tool_call_id, tool_calls: [{id, type, function: {name,
+// arguments: string}}]}) as genai.ChatMessages does; sure is false when it
+// meets anything else (content parts, LangChain forms), which is left to
+// genai.ChatMessages.
+func plainMessages(s *scanner) (msgs []genai.Message, sure bool) {
 	sure = true
-	it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-		m, ok := plainMessage(it)
+	s.array(func() bool {
+		m, ok := plainMessage(s)
 		if !ok {
 			sure = false
 			return false
 		}
 		msgs = append(msgs, m)
-		return !convert.Failed(it)
+		return true
 	})
 	// A single nested array is unwrapped by genai.ChatMessages; an empty
 	// one is no messages: both are left to it.
-	return msgs, sure && len(msgs) > 0
+	return msgs, sure && len(msgs) > 0 && s.err == nil
 }
 
-// plainMessage reads one {role, content: string} object.
-func plainMessage(it *jsoniter.Iterator) (genai.Message, bool) {
+// plainMessage reads one message object.
+func plainMessage(s *scanner) (genai.Message, bool) {
 	var m genai.Message
-	if it.WhatIsNext() != jsoniter.ObjectValue {
+	if s.next() != kindObject {
 		return m, false
 	}
-	sure, hasContent := true, false
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch {
-		case key == "role" && it.WhatIsNext() == jsoniter.StringValue:
-			m.Role = it.ReadString()
-		case key == "content" && it.WhatIsNext() == jsoniter.StringValue:
-			hasContent = true
-			if s := it.ReadString(); s != "" {
-				m.Parts = []genai.Part{{Type: genai.PartText, Content: s}}
-			}
-		default:
-			sure = false
+	var content, callID string
+	var calls []genai.Part
+	sure, hasContent, nullContent, hasCalls := true, false, false, false
+	str := func(dst *string) bool {
+		if s.next() != kindString {
 			return false
 		}
-		return !convert.Failed(it)
+		*dst, _ = s.str()
+		return true
+	}
+	s.object(func(key []byte) bool {
+		switch string(key) {
+		case "role":
+			sure = str(&m.Role)
+		case "content":
+			hasContent = true
+			if s.next() == kindNull {
+				nullContent = true
+				s.skip()
+			} else {
+				sure = str(&content)
+			}
+		case "name":
+			sure = str(&m.Name)
+		case "finish_reason":
+			sure = str(&m.FinishReason)
+		case "tool_call_id":
+			sure = str(&callID)
+		case "tool_calls":
+			hasCalls = true
+			calls, sure = plainToolCalls(s)
+		default:
+			sure = false
+		}
+		return sure
 	})
-	// Tool results and messages without a role are special in genai.
-	if !sure || !hasContent || m.Role == "" || m.Role == "tool" || m.Role == "function" {
+	if !sure || s.err != nil || m.Role == "" || (!hasContent && !hasCalls) {
 		return m, false
 	}
+	if m.Role == "tool" || m.Role == "function" {
+		var response any = content
+		if nullContent || !hasContent {
+			response = nil
+		}
+		m.Parts = []genai.Part{{Type: genai.PartToolCallResponse, ID: callID, Response: response}}
+		return m, true
+	}
+	if content != "" {
+		m.Parts = []genai.Part{{Type: genai.PartText, Content: content}}
+	}
+	m.Parts = append(m.Parts, calls...)
 	if m.Parts == nil {
 		m.Parts = []genai.Part{}
 	}
 	return m, true
+}
+
+// plainToolCalls reads [{id, type, function: {name, arguments: string}}].
+func plainToolCalls(s *scanner) (parts []genai.Part, sure bool) {
+	if s.next() != kindArray {
+		return nil, false
+	}
+	sure = true
+	s.array(func() bool {
+		if s.next() != kindObject {
+			sure = false
+			return false
+		}
+		p := genai.Part{Type: genai.PartToolCall}
+		hasFn := false
+		s.object(func(key []byte) bool {
+			switch {
+			case string(key) == "id" && s.next() == kindString:
+				p.ID, _ = s.str()
+			case string(key) == "type" && s.next() == kindString:
+				s.skip()
+			case string(key) == "function" && s.next() == kindObject:
+				hasFn = true
+				s.object(func(key []byte) bool {
+					switch {
+					case string(key) == "name" && s.next() == kindString:
+						p.Name, _ = s.str()
+					case string(key) == "arguments" && s.next() == kindString:
+						args, _ := s.str()
+						p.Arguments = decodeArguments(args)
+					default:
+						sure = false
+					}
+					return sure
+				})
+			default:
+				sure = false
+			}
+			return sure
+		})
+		if !hasFn {
+			sure = false
+		}
+		parts = append(parts, p)
+		return sure
+	})
+	return parts, sure
+}
+
+// decodeArguments is what genai.ChatMessages does with a JSON-string
+// argument value: an object or array when it is valid JSON of that kind,
+// else the string.
+func decodeArguments(args string) any {
+	t := strings.TrimSpace(args)
+	if t == "" || (t[0] != '{' && t[0] != '[') {
+		return args
+	}
+	dec := json.NewDecoder(strings.NewReader(t))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return args
+	}
+	return v
 }

@@ -7,11 +7,9 @@ import (
 	"strconv"
 
 	jsoniter "github.com/json-iterator/go"
-
-	"github.com/llmtrace/llmtrace/internal/convert"
 )
 
-// jsonAPI provides pooled iterators for decoding API answers.
+// jsonAPI is the jsoniter configuration of the package's value decoding.
 var jsonAPI = jsoniter.ConfigFastest
 
 // searchPage is one answer of POST /api/traces/search or the legacy POST
@@ -111,46 +109,46 @@ type evalRec struct {
 // errNotJSONObject is returned for an answer that is not a JSON object.
 var errNotJSONObject = errors.New("unexpected answer: want a JSON object")
 
-// decoder decodes answers. Raw JSON values are copied into an arena (chunks
-// of 32 KiB; slices of an arena stay valid when it grows), which saves an
-// allocation per value. It is used by one goroutine.
+// decoder decodes answers. Raw values are sub-slices of the answer's body,
+// which must stay unchanged while the records are used. It is used by one
+// goroutine.
 type decoder struct {
-	arena []byte
+	s scanner
 }
 
 // decodeSearch decodes a search answer.
 func (d *decoder) decodeSearch(body []byte) (searchPage, error) {
 	var p searchPage
-	it := jsonAPI.BorrowIterator(body)
-	defer jsonAPI.ReturnIterator(it)
-	if it.WhatIsNext() != jsoniter.ObjectValue {
+	s := &d.s
+	s.reset(body)
+	if s.next() != kindObject {
 		return p, fmt.Errorf("%w, got %q", errNotJSONObject, snippet(body))
 	}
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch key {
+	s.object(func(key []byte) bool {
+		switch string(key) {
 		case "traces":
-			if it.WhatIsNext() != jsoniter.ArrayValue {
-				it.Skip()
-				return it.Error == nil
+			if s.next() != kindArray {
+				s.skip()
+				return true
 			}
-			it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-				if it.WhatIsNext() != jsoniter.ObjectValue {
-					it.Skip()
-					return it.Error == nil
+			s.array(func() bool {
+				if s.next() != kindObject {
+					s.skip()
+					return true
 				}
 				p.Traces = append(p.Traces, traceRec{})
-				d.readTrace(it, &p.Traces[len(p.Traces)-1])
-				return it.Error == nil
+				d.readTrace(&p.Traces[len(p.Traces)-1])
+				return true
 			})
 		case "pagination":
-			d.readPagination(it, &p)
+			d.readPagination(&p)
 		default:
-			it.Skip()
+			s.skip()
 		}
-		return it.Error == nil
+		return true
 	})
-	if convert.Failed(it) {
-		return p, fmt.Errorf("malformed JSON answer: %w", it.Error)
+	if err := s.finish(); err != nil {
+		return p, fmt.Errorf("malformed JSON answer: %w", err)
 	}
 	return p, nil
 }
@@ -159,271 +157,276 @@ func (d *decoder) decodeSearch(body []byte) (searchPage, error) {
 // spans and evaluations (and an ascii_tree, ignored).
 func (d *decoder) decodeTrace(body []byte) (traceRec, error) {
 	var tr traceRec
-	it := jsonAPI.BorrowIterator(body)
-	defer jsonAPI.ReturnIterator(it)
-	if it.WhatIsNext() != jsoniter.ObjectValue {
+	s := &d.s
+	s.reset(body)
+	if s.next() != kindObject {
 		return tr, fmt.Errorf("%w, got %q", errNotJSONObject, snippet(body))
 	}
-	d.readTrace(it, &tr)
-	if convert.Failed(it) {
-		return tr, fmt.Errorf("malformed JSON answer: %w", it.Error)
+	d.readTrace(&tr)
+	if err := s.finish(); err != nil {
+		return tr, fmt.Errorf("malformed JSON answer: %w", err)
 	}
 	return tr, nil
 }
 
-func (d *decoder) readPagination(it *jsoniter.Iterator, p *searchPage) {
-	if it.WhatIsNext() != jsoniter.ObjectValue {
-		it.Skip()
-		return
-	}
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch key {
+func (d *decoder) readPagination(p *searchPage) {
+	s := &d.s
+	var problems int
+	readObject(s, &problems, func(key []byte) {
+		switch string(key) {
 		case "totalHits":
-			p.TotalHits, _ = readInt(it)
+			p.TotalHits, _ = readInt(s)
 		case "scrollId":
-			var problems int
-			p.ScrollID = readStr(it, &problems)
+			p.ScrollID = readStr(s, &problems)
 		case "updatedThrough":
-			p.UpdatedThrough, p.HasThrough = readInt(it)
+			p.UpdatedThrough, p.HasThrough = readInt(s)
 		case "skipped":
-			p.Skipped, _ = readInt(it)
+			p.Skipped, _ = readInt(s)
 		default:
-			it.Skip()
+			s.skip()
 		}
-		return it.Error == nil
 	})
 }
 
-func (d *decoder) readTrace(it *jsoniter.Iterator, tr *traceRec) {
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch key {
+func (d *decoder) readTrace(tr *traceRec) {
+	s := &d.s
+	p := &tr.Problems
+	s.object(func(key []byte) bool {
+		switch string(key) {
 		case "trace_id":
-			tr.TraceID = readStr(it, &tr.Problems)
+			tr.TraceID = readStr(s, p)
 		case "project_id":
-			tr.ProjectID = readStr(it, &tr.Problems)
+			tr.ProjectID = readStr(s, p)
 		case "timestamps":
-			readObject(it, &tr.Problems, func(it *jsoniter.Iterator, key string) {
-				switch key {
+			readObject(s, p, func(key []byte) {
+				switch string(key) {
 				case "started_at":
-					tr.Started, _ = readInt(it)
+					tr.Started, _ = readInt(s)
 				case "inserted_at":
-					tr.Inserted, _ = readInt(it)
+					tr.Inserted, _ = readInt(s)
 				case "updated_at":
-					tr.Updated, _ = readInt(it)
+					tr.Updated, _ = readInt(s)
 				default:
-					it.Skip()
+					s.skip()
 				}
 			})
 		case "metadata":
-			tr.Metadata = d.raw(it)
+			tr.Metadata = raw(s)
 		case "platformUrl":
-			tr.PlatformURL = readStr(it, &tr.Problems)
+			tr.PlatformURL = readStr(s, p)
 		case "spans":
-			d.readSpans(it, tr)
+			d.readSpans(tr)
 		case "evaluations":
-			d.readEvaluations(it, tr)
+			d.readEvaluations(tr)
 		default:
 			// input, output, metrics, error, contexts, expected_output,
 			// indexing_md5s, events, ascii_tree: derived from the spans or
 			// not populated (see the README).
-			it.Skip()
+			s.skip()
 		}
-		return it.Error == nil
+		return true
 	})
 }
 
-func (d *decoder) readSpans(it *jsoniter.Iterator, tr *traceRec) {
-	if it.WhatIsNext() != jsoniter.ArrayValue {
-		skipUnexpected(it, &tr.Problems)
+func (d *decoder) readSpans(tr *traceRec) {
+	s := &d.s
+	if s.next() != kindArray {
+		skipUnexpected(s, &tr.Problems)
 		return
 	}
-	it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-		if it.WhatIsNext() != jsoniter.ObjectValue {
-			skipUnexpected(it, &tr.Problems)
-			return it.Error == nil
+	s.array(func() bool {
+		if s.next() != kindObject {
+			skipUnexpected(s, &tr.Problems)
+			return true
 		}
 		tr.Spans = append(tr.Spans, spanRec{})
-		d.readSpan(it, &tr.Spans[len(tr.Spans)-1])
-		return it.Error == nil
+		d.readSpan(&tr.Spans[len(tr.Spans)-1])
+		return true
 	})
 }
 
-func (d *decoder) readSpan(it *jsoniter.Iterator, s *spanRec) {
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch key {
+func (d *decoder) readSpan(sp *spanRec) {
+	s := &d.s
+	p := &sp.Problems
+	s.object(func(key []byte) bool {
+		switch string(key) {
 		case "span_id":
-			s.SpanID = readStr(it, &s.Problems)
+			sp.SpanID = readStr(s, p)
 		case "parent_id":
-			s.ParentID = readStr(it, &s.Problems)
+			sp.ParentID = readStr(s, p)
 		case "trace_id":
-			s.TraceID = readStr(it, &s.Problems)
+			sp.TraceID = readStr(s, p)
 		case "type":
-			s.Type = readStr(it, &s.Problems)
+			sp.Type = readStr(s, p)
 		case "name":
-			s.Name = readStr(it, &s.Problems)
+			sp.Name = readStr(s, p)
 		case "model":
-			s.Model = readStr(it, &s.Problems)
+			sp.Model = readStr(s, p)
 		case "vendor":
-			s.Vendor = readStr(it, &s.Problems)
+			sp.Vendor = readStr(s, p)
 		case "input":
-			s.Input = d.raw(it)
+			sp.Input = raw(s)
 		case "output":
-			s.Output = d.raw(it)
+			sp.Output = raw(s)
 		case "params":
-			s.Params = d.raw(it)
+			sp.Params = raw(s)
 		case "contexts":
-			s.Contexts = d.raw(it)
+			sp.Contexts = raw(s)
 		case "error":
-			s.Error = readError(it, &s.Problems)
+			sp.Error = readError(s, p)
 		case "timestamps":
-			readObject(it, &s.Problems, func(it *jsoniter.Iterator, key string) {
-				switch key {
+			readObject(s, p, func(key []byte) {
+				switch string(key) {
 				case "started_at":
-					s.Started, _ = readInt(it)
+					sp.Started, _ = readInt(s)
 				case "first_token_at":
-					s.FirstToken, s.HasFirstToken = readInt(it)
+					sp.FirstToken, sp.HasFirstToken = readInt(s)
 				case "finished_at":
-					s.Finished, s.HasFinished = readInt(it)
+					sp.Finished, sp.HasFinished = readInt(s)
 				default:
-					it.Skip()
+					s.skip()
 				}
 			})
 		case "metrics":
-			readMetrics(it, &s.Metrics, &s.Problems)
+			readMetrics(s, &sp.Metrics, p)
 		default:
-			it.Skip()
+			s.skip()
 		}
-		return it.Error == nil
+		return true
 	})
 }
 
-func readMetrics(it *jsoniter.Iterator, m *metricsRec, problems *int) {
-	readObject(it, problems, func(it *jsoniter.Iterator, key string) {
-		switch key {
+func readMetrics(s *scanner, m *metricsRec, problems *int) {
+	readObject(s, problems, func(key []byte) {
+		switch string(key) {
 		case "prompt_tokens":
-			m.PromptTokens = readNumber(it, problems)
+			m.PromptTokens = readNumber(s, problems)
 		case "completion_tokens":
-			m.CompletionTokens = readNumber(it, problems)
+			m.CompletionTokens = readNumber(s, problems)
 		case "reasoning_tokens":
-			m.ReasoningTokens = readNumber(it, problems)
+			m.ReasoningTokens = readNumber(s, problems)
 		case "cache_read_input_tokens":
-			m.CacheReadInputTokens = readNumber(it, problems)
+			m.CacheReadInputTokens = readNumber(s, problems)
 		case "cache_creation_input_tokens":
-			m.CacheCreationInputTokens = readNumber(it, problems)
+			m.CacheCreationInputTokens = readNumber(s, problems)
 		case "cost":
-			m.Cost = readNumber(it, problems)
+			m.Cost = readNumber(s, problems)
 		case "tokens_estimated":
-			m.TokensEstimated = readBool(it, problems)
+			m.TokensEstimated = readBool(s, problems)
 		default:
-			it.Skip()
+			s.skip()
 		}
 	})
 }
 
-func (d *decoder) readEvaluations(it *jsoniter.Iterator, tr *traceRec) {
-	if it.WhatIsNext() != jsoniter.ArrayValue {
-		skipUnexpected(it, &tr.Problems)
+func (d *decoder) readEvaluations(tr *traceRec) {
+	s := &d.s
+	if s.next() != kindArray {
+		skipUnexpected(s, &tr.Problems)
 		return
 	}
-	it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-		if it.WhatIsNext() != jsoniter.ObjectValue {
-			skipUnexpected(it, &tr.Problems)
-			return it.Error == nil
+	s.array(func() bool {
+		if s.next() != kindObject {
+			skipUnexpected(s, &tr.Problems)
+			return true
 		}
-		var e evalRec
-		p := &tr.Problems
-		it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-			switch key {
-			case "evaluation_id":
-				e.EvaluationID = readStr(it, p)
-			case "evaluator_id":
-				e.EvaluatorID = readStr(it, p)
-			case "span_id":
-				e.SpanID = readStr(it, p)
-			case "name":
-				e.Name = readStr(it, p)
-			case "type":
-				e.Type = readStr(it, p)
-			case "status":
-				e.Status = readStr(it, p)
-			case "label":
-				e.Label = readStr(it, p)
-			case "details":
-				e.Details = readStr(it, p)
-			case "is_guardrail":
-				e.IsGuardrail = readBool(it, p)
-			case "passed":
-				e.Passed = readBool(it, p)
-			case "score":
-				e.Score = readNumber(it, p)
-			case "error":
-				e.Error = readError(it, p)
-			case "inputs":
-				e.Inputs = d.raw(it)
-			case "timestamps":
-				readObject(it, p, func(it *jsoniter.Iterator, key string) {
-					switch key {
-					case "inserted_at":
-						e.Inserted, _ = readInt(it)
-					case "started_at":
-						e.Started, _ = readInt(it)
-					case "finished_at":
-						e.Finished, _ = readInt(it)
-					case "updated_at":
-						e.Updated, _ = readInt(it)
-					default:
-						it.Skip()
-					}
-				})
-			default:
-				it.Skip()
-			}
-			return it.Error == nil
-		})
-		tr.Evaluations = append(tr.Evaluations, e)
-		return it.Error == nil
+		tr.Evaluations = append(tr.Evaluations, readEvaluation(s, &tr.Problems))
+		return true
 	})
+}
+
+func readEvaluation(s *scanner, p *int) evalRec {
+	var e evalRec
+	s.object(func(key []byte) bool {
+		switch string(key) {
+		case "evaluation_id":
+			e.EvaluationID = readStr(s, p)
+		case "evaluator_id":
+			e.EvaluatorID = readStr(s, p)
+		case "span_id":
+			e.SpanID = readStr(s, p)
+		case "name":
+			e.Name = readStr(s, p)
+		case "type":
+			e.Type = readStr(s, p)
+		case "status":
+			e.Status = readStr(s, p)
+		case "label":
+			e.Label = readStr(s, p)
+		case "details":
+			e.Details = readStr(s, p)
+		case "is_guardrail":
+			e.IsGuardrail = readBool(s, p)
+		case "passed":
+			e.Passed = readBool(s, p)
+		case "score":
+			e.Score = readNumber(s, p)
+		case "error":
+			e.Error = readError(s, p)
+		case "inputs":
+			e.Inputs = raw(s)
+		case "timestamps":
+			readObject(s, p, func(key []byte) {
+				switch string(key) {
+				case "inserted_at":
+					e.Inserted, _ = readInt(s)
+				case "started_at":
+					e.Started, _ = readInt(s)
+				case "finished_at":
+					e.Finished, _ = readInt(s)
+				case "updated_at":
+					e.Updated, _ = readInt(s)
+				default:
+					s.skip()
+				}
+			})
+		default:
+			s.skip()
+		}
+		return true
+	})
+	return e
 }
 
 // readError reads an ErrorCapture; null, and a capture without has_error
 // true, are no error. A bare string (the legacy spec's shape) is a message.
-func readError(it *jsoniter.Iterator, problems *int) *errorRec {
-	switch it.WhatIsNext() {
-	case jsoniter.NilValue:
-		it.ReadNil()
+func readError(s *scanner, problems *int) *errorRec {
+	switch s.next() {
+	case kindNull:
+		s.skip()
 		return nil
-	case jsoniter.StringValue:
-		if msg := it.ReadString(); msg != "" {
+	case kindString:
+		if msg, _ := s.str(); msg != "" {
 			return &errorRec{HasError: true, Message: msg}
 		}
 		return nil
-	case jsoniter.ObjectValue:
+	case kindObject:
 	default:
-		skipUnexpected(it, problems)
+		skipUnexpected(s, problems)
 		return nil
 	}
 	e := &errorRec{}
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch key {
+	s.object(func(key []byte) bool {
+		switch string(key) {
 		case "has_error":
-			if b := readBool(it, problems); b != nil {
+			if b := readBool(s, problems); b != nil {
 				e.HasError = *b
 			}
 		case "message":
-			e.Message = readStr(it, problems)
+			e.Message = readStr(s, problems)
 		case "stacktrace":
-			if it.WhatIsNext() != jsoniter.ArrayValue {
-				skipUnexpected(it, problems)
-				return it.Error == nil
+			if s.next() != kindArray {
+				skipUnexpected(s, problems)
+				return true
 			}
-			it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-				e.Stacktrace = append(e.Stacktrace, readStr(it, problems))
-				return it.Error == nil
+			s.array(func() bool {
+				e.Stacktrace = append(e.Stacktrace, readStr(s, problems))
+				return true
 			})
 		default:
-			it.Skip()
+			s.skip()
 		}
-		return it.Error == nil
+		return true
 	})
 	if !e.HasError {
 		return nil
@@ -433,40 +436,35 @@ func readError(it *jsoniter.Iterator, problems *int) *errorRec {
 
 // readObject calls each for every member of an object; null is nothing,
 // another type a problem.
-func readObject(it *jsoniter.Iterator, problems *int, each func(it *jsoniter.Iterator, key string)) {
-	if it.WhatIsNext() != jsoniter.ObjectValue {
-		skipUnexpected(it, problems)
+func readObject(s *scanner, problems *int, each func(key []byte)) {
+	if s.next() != kindObject {
+		skipUnexpected(s, problems)
 		return
 	}
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		each(it, key)
-		return it.Error == nil
+	s.object(func(key []byte) bool {
+		each(key)
+		return true
 	})
 }
 
 // readStr reads a string field; null is "", another type is kept as its
 // JSON text and counted as a problem.
-func readStr(it *jsoniter.Iterator, problems *int) string {
-	switch it.WhatIsNext() {
-	case jsoniter.StringValue:
-		return it.ReadString()
-	case jsoniter.NilValue:
-		it.ReadNil()
-		return ""
-	default:
+func readStr(s *scanner, problems *int) string {
+	v, ok := s.str()
+	if !ok {
 		*problems++
-		return string(it.SkipAndReturnBytes())
 	}
+	return v
 }
 
 // readInt reads an integer (a decimal is truncated); ok is false for null,
 // another type, or a number out of range.
-func readInt(it *jsoniter.Iterator) (int64, bool) {
-	if it.WhatIsNext() != jsoniter.NumberValue {
-		it.Skip()
+func readInt(s *scanner) (int64, bool) {
+	if s.next() != kindNumber {
+		s.skip()
 		return 0, false
 	}
-	n := it.ReadNumber()
+	n := s.raw()
 	if v, err := strconv.ParseInt(string(n), 10, 64); err == nil {
 		return v, true
 	}
@@ -478,64 +476,46 @@ func readInt(it *jsoniter.Iterator) (int64, bool) {
 
 // readNumber reads a number; nil for null, and for another type (a
 // problem).
-func readNumber(it *jsoniter.Iterator, problems *int) *float64 {
-	switch it.WhatIsNext() {
-	case jsoniter.NumberValue:
-		f, err := strconv.ParseFloat(string(it.ReadNumber()), 64)
-		if err != nil {
-			*problems++
-			return nil
-		}
-		return &f
-	case jsoniter.NilValue:
-		it.ReadNil()
-		return nil
-	default:
-		skipUnexpected(it, problems)
+func readNumber(s *scanner, problems *int) *float64 {
+	f, ok, bad := s.number()
+	if bad {
+		*problems++
+	}
+	if !ok {
 		return nil
 	}
+	return &f
 }
 
 // readBool reads a boolean; nil for null, and for another type (a
 // problem).
-func readBool(it *jsoniter.Iterator, problems *int) *bool {
-	switch it.WhatIsNext() {
-	case jsoniter.BoolValue:
-		b := it.ReadBool()
-		return &b
-	case jsoniter.NilValue:
-		it.ReadNil()
-		return nil
-	default:
-		skipUnexpected(it, problems)
+func readBool(s *scanner, problems *int) *bool {
+	b, ok, bad := s.boolean()
+	if bad {
+		*problems++
+	}
+	if !ok {
 		return nil
 	}
+	return &b
 }
 
 // skipUnexpected skips a value of an unexpected type (a problem); null is
 // no problem.
-func skipUnexpected(it *jsoniter.Iterator, problems *int) {
-	if it.WhatIsNext() == jsoniter.NilValue {
-		it.ReadNil()
-		return
+func skipUnexpected(s *scanner, problems *int) {
+	if s.next() != kindNull {
+		*problems++
 	}
-	*problems++
-	it.Skip()
+	s.skip()
 }
 
-// raw returns the next value's JSON text, appended to the arena; nil for
-// null.
-func (d *decoder) raw(it *jsoniter.Iterator) []byte {
-	if it.WhatIsNext() == jsoniter.NilValue {
-		it.ReadNil()
+// raw returns the next value's JSON text; nil for null.
+func raw(s *scanner) []byte {
+	if s.next() == kindNull {
+		s.skip()
 		return nil
 	}
-	if cap(d.arena)-len(d.arena) < 2<<10 {
-		d.arena = make([]byte, 0, 32<<10)
-	}
-	start := len(d.arena)
-	d.arena = it.SkipAndAppendBytes(d.arena)
-	return d.arena[start:len(d.arena):len(d.arena)]
+	return s.raw()
 }
 
 func snippet(b []byte) string {
