@@ -45,9 +45,9 @@ const (
 	chatMessages   = "chat_messages"
 )
 
-// evalIDScope is the hash scope of evaluation span IDs, apart from the
-// vendor's own span IDs.
-const evalIDScope = "langwatch.evaluation"
+// evalIDPart sets evaluation span IDs apart from the vendor's own span IDs
+// in the hash.
+const evalIDPart = "evaluation"
 
 // axis is the time axis a query windows on, which a trace's Time follows.
 type axis uint8
@@ -64,6 +64,7 @@ const (
 // goroutine.
 type converter struct {
 	project string // the configured project_id; "" uses each trace's project_id
+	cur     string // the project of the trace being converted, the scope of hashed ids
 	service string // the configured service_name; "" uses the project
 	warn    func()
 	now     func() time.Time
@@ -103,6 +104,7 @@ func (c *converter) trace(tr *traceRec, ax axis) poll.Trace {
 		service = project
 	}
 	td, out := poll.NewTraceSpans(Name, project, service, len(tr.Spans)+len(tr.Evaluations))
+	c.cur = project
 	traceID := c.traceID(tr.TraceID)
 	var root pcommon.SpanID
 	for i := range tr.Spans {
@@ -175,8 +177,10 @@ func contentTime(tr *traceRec) int64 {
 }
 
 // traceID is a 32-digit hex id's 16 bytes (OTLP-ingested ids); anything
-// else (legacy nanoids such as "trace_Yy0XWu6BOwwnrkLtQh9Ji") is hashed:
-// the first 16 bytes of SHA-256("langwatch\x00" + id).
+// else (legacy nanoids such as "trace_Yy0XWu6BOwwnrkLtQh9Ji") is hashed
+// with the project's documented rule: the first 16 bytes of
+// SHA-256("langwatch\x00" + project + "\x00" + id). Legacy ids are
+// LangWatch's own format, not a conversion problem: no warning.
 func (c *converter) traceID(id string) pcommon.TraceID {
 	if len(id) == 32 && isHex(id) {
 		if tid, err := convert.TraceID(id); err == nil {
@@ -186,19 +190,20 @@ func (c *converter) traceID(id string) pcommon.TraceID {
 	if id == "" {
 		c.warn()
 	}
-	return convert.HashTraceID(Name, id)
+	return convert.HashTraceID(Name, c.cur, id)
 }
 
-// spanID is a 16-digit hex id's 8 bytes; anything else is hashed: the first
-// 8 bytes of SHA-256("langwatch\x00" + id). Parent ids go through the same
-// function, so parent links stay consistent.
-func spanID(id string) pcommon.SpanID {
+// spanID is a 16-digit hex id's 8 bytes; anything else is hashed: the
+// first 8 bytes of SHA-256("langwatch\x00" + project + "\x00" + id).
+// Parent ids go through the same function, so parent links stay
+// consistent.
+func (c *converter) spanID(id string) pcommon.SpanID {
 	if len(id) == 16 && isHex(id) {
 		if sid, err := convert.SpanID(id); err == nil {
 			return sid
 		}
 	}
-	return convert.HashSpanID(Name, id)
+	return convert.HashSpanID(Name, c.cur, id)
 }
 
 func isHex(s string) bool {
@@ -217,16 +222,16 @@ func (c *converter) span(s ptrace.Span, traceID pcommon.TraceID, sp *spanRec, i 
 		c.warn()
 	}
 	s.SetTraceID(traceID)
-	id := spanID(sp.SpanID)
+	id := c.spanID(sp.SpanID)
 	if sp.SpanID == "" {
 		// Spans without an id would all collide: tell them apart by
 		// position (warning).
 		c.warn()
-		id = convert.HashSpanID(Name, traceID.String(), "#"+strconv.Itoa(i))
+		id = convert.HashSpanID(Name, c.cur, traceID.String(), "#"+strconv.Itoa(i))
 	}
 	s.SetSpanID(id)
 	if sp.ParentID != "" {
-		if parent := spanID(sp.ParentID); parent != id {
+		if parent := c.spanID(sp.ParentID); parent != id {
 			s.SetParentSpanID(parent)
 		} else {
 			c.warn()
@@ -438,9 +443,9 @@ func (c *converter) evaluation(out ptrace.SpanSlice, traceID pcommon.TraceID, ro
 	if e.EvaluationID == "" {
 		c.warn()
 	}
-	s.SetSpanID(convert.HashSpanID(evalIDScope, e.EvaluationID))
+	s.SetSpanID(convert.HashSpanID(Name, c.cur, evalIDPart, e.EvaluationID))
 	if e.SpanID != "" {
-		s.SetParentSpanID(spanID(e.SpanID))
+		s.SetParentSpanID(c.spanID(e.SpanID))
 	} else {
 		s.SetParentSpanID(root)
 	}

@@ -224,20 +224,23 @@ func TestConvertIDs(t *testing.T) {
 		want     pcommon.SpanID
 	}{
 		{"16 hex digits", "00f067aa0ba902b7", pcommon.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}},
-		{"legacy nanoid", "span_h1xUkcUJilhudDrLeQbR_", convert.HashSpanID("langwatch", "span_h1xUkcUJilhudDrLeQbR_")},
-		{"15 hex digits are not an OTel id", "0f067aa0ba902b7", convert.HashSpanID("langwatch", "0f067aa0ba902b7")},
-		{"32 hex digits (a UUID without dashes) are hashed", qTrace, convert.HashSpanID("langwatch", qTrace)},
-		{"base64 of 8 bytes is not read as base64", "APBnqgupArc=", convert.HashSpanID("langwatch", "APBnqgupArc=")},
-		{"all zero is not a valid id", "0000000000000000", convert.HashSpanID("langwatch", "0000000000000000")},
+		{"legacy nanoid", "span_h1xUkcUJilhudDrLeQbR_", convert.HashSpanID("langwatch", "p1", "span_h1xUkcUJilhudDrLeQbR_")},
+		{"15 hex digits are not an OTel id", "0f067aa0ba902b7", convert.HashSpanID("langwatch", "p1", "0f067aa0ba902b7")},
+		{"32 hex digits (a UUID without dashes) are hashed", qTrace, convert.HashSpanID("langwatch", "p1", qTrace)},
+		{"base64 of 8 bytes is not read as base64", "APBnqgupArc=", convert.HashSpanID("langwatch", "p1", "APBnqgupArc=")},
+		{"all zero is not a valid id", "0000000000000000", convert.HashSpanID("langwatch", "p1", "0000000000000000")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, spanID(tc.id))
+			c := newConverter("", "", nil, nil)
+			c.cur = "p1"
+			assert.Equal(t, tc.want, c.spanID(tc.id))
 		})
 	}
 	c := newConverter("", "", nil, nil)
-	assert.Equal(t, convert.HashTraceID("langwatch", "trace_Yy0XWu6BOwwnrkLtQh9Ji"), c.traceID("trace_Yy0XWu6BOwwnrkLtQh9Ji"))
+	c.cur = "p1"
+	assert.Equal(t, convert.HashTraceID("langwatch", "p1", "trace_Yy0XWu6BOwwnrkLtQh9Ji"), c.traceID("trace_Yy0XWu6BOwwnrkLtQh9Ji"))
 	assert.Equal(t, qTrace, c.traceID(strings.ToUpper(qTrace)).String())
-	assert.Equal(t, convert.HashTraceID("langwatch", "00000000000000000000000000000000"), c.traceID("00000000000000000000000000000000"))
+	assert.Equal(t, convert.HashTraceID("langwatch", "p1", "00000000000000000000000000000000"), c.traceID("00000000000000000000000000000000"))
 }
 
 func TestConvertSpanIDQuirks(t *testing.T) {
@@ -309,7 +312,7 @@ func TestConvertEvaluations(t *testing.T) {
 	require.Equal(t, 5, tr.Spans.SpanCount(), "2 spans, 3 finished evaluations")
 	spans := spansByName(tr.Spans)
 	tox := spans["Toxicity"]
-	assert.Equal(t, convert.HashSpanID("langwatch.evaluation", "e1"), tox.SpanID())
+	assert.Equal(t, convert.HashSpanID("langwatch", "p1", "evaluation", "e1"), tox.SpanID())
 	assert.Equal(t, qChild, tox.ParentSpanID().String(), "under the span it evaluated")
 	assert.Equal(t, time.UnixMilli(5100).UTC(), tox.StartTimestamp().AsTime())
 	assert.Equal(t, time.UnixMilli(5300).UTC(), tox.EndTimestamp().AsTime())

@@ -96,7 +96,7 @@ func TestSeedSearchSample(t *testing.T) {
 	c := newConverter("", "", func() { warns++ }, nil)
 	got := c.trace(tr, byStart)
 	assert.Zero(t, warns)
-	assert.Equal(t, convert.HashTraceID("langwatch", "<string>"), got.ID, "a non-hex trace id is hashed")
+	assert.Equal(t, convert.HashTraceID("langwatch", "<string>", "<string>"), got.ID, "a non-hex trace id is hashed with the project")
 	assert.Equal(t, time.UnixMilli(123).UTC(), got.Time, "the legacy search windows on started_at")
 	assert.Equal(t, time.UnixMilli(123).UTC(), got.Updated)
 	assert.Zero(t, got.Spans.SpanCount(), "no spans, and the evaluation's status is not final")
@@ -117,7 +117,7 @@ func TestLegacyTraceGolden(t *testing.T) {
 	assert.Zero(t, warns)
 	checkGolden(t, "trace_get_golden.yaml", tr.Spans)
 
-	assert.Equal(t, convert.HashTraceID("langwatch", "trace_BKZL_X0TKSD4oa1aBJTc_"), tr.ID)
+	assert.Equal(t, convert.HashTraceID("langwatch", "KAXYxPR8MUgTcP8CF193y", "trace_BKZL_X0TKSD4oa1aBJTc_"), tr.ID)
 	assert.Equal(t, time.UnixMilli(1721382486868).UTC(), tr.Time)
 	assert.Equal(t, time.UnixMilli(1721382492894).UTC(), tr.Updated)
 	res := tr.Spans.ResourceSpans().At(0).Resource().Attributes()
@@ -126,8 +126,8 @@ func TestLegacyTraceGolden(t *testing.T) {
 	spans := spansByName(tr.Spans)
 	require.Len(t, spans, 2)
 	llm := spans["llm"]
-	assert.Equal(t, convert.HashSpanID("langwatch", "span_h1xUkcUJilhudDrLeQbR_"), llm.SpanID())
-	assert.Equal(t, convert.HashSpanID("langwatch", "span_ijZNjUMTz3ys0Z0YKwF_T"), llm.ParentSpanID(), "a parent outside the data keeps its link")
+	assert.Equal(t, convert.HashSpanID("langwatch", "KAXYxPR8MUgTcP8CF193y", "span_h1xUkcUJilhudDrLeQbR_"), llm.SpanID())
+	assert.Equal(t, convert.HashSpanID("langwatch", "KAXYxPR8MUgTcP8CF193y", "span_ijZNjUMTz3ys0Z0YKwF_T"), llm.ParentSpanID(), "a parent outside the data keeps its link")
 	assert.Equal(t, ptrace.SpanKindClient, llm.Kind())
 	assert.Equal(t, time.UnixMilli(1721382486895).UTC(), llm.StartTimestamp().AsTime())
 	assert.Equal(t, time.UnixMilli(1721382488392).UTC(), llm.EndTimestamp().AsTime())
@@ -150,7 +150,7 @@ func TestLegacyTraceGolden(t *testing.T) {
 	assert.Equal(t, time.UnixMilli(1721382488317).UTC(), llm.Events().At(0).Timestamp().AsTime())
 
 	ev := spans["Ragas Answer Relevancy"]
-	assert.Equal(t, convert.HashSpanID("langwatch.evaluation", "check_VCagriZHNWICSOM09dXjM"), ev.SpanID())
+	assert.Equal(t, convert.HashSpanID("langwatch", "KAXYxPR8MUgTcP8CF193y", "evaluation", "check_VCagriZHNWICSOM09dXjM"), ev.SpanID())
 	assert.True(t, ev.ParentSpanID().IsEmpty(), "no root in the data: the evaluation has no parent")
 	assert.Equal(t, time.UnixMilli(1721382493358).UTC(), ev.StartTimestamp().AsTime(), "inserted_at without started_at")
 	assert.Equal(t, time.UnixMilli(1721383657788).UTC(), ev.EndTimestamp().AsTime(), "updated_at without finished_at")
@@ -249,8 +249,8 @@ func TestSearchGolden(t *testing.T) {
 	assert.Equal(t, at(7200), legacy.Time, "inserted_at, after its span ended")
 	lspans := spansByName(legacy.Spans)
 	llm := lspans["llm"]
-	assert.Equal(t, convert.HashTraceID("langwatch", "trace_Yy0XWu6BOwwnrkLtQh9Ji"), llm.TraceID())
-	assert.Equal(t, convert.HashSpanID("langwatch", "span_h1xUkcUJilhudDrLeQbR_"), llm.SpanID())
+	assert.Equal(t, convert.HashTraceID("langwatch", "project_acme_support", "trace_Yy0XWu6BOwwnrkLtQh9Ji"), llm.TraceID())
+	assert.Equal(t, convert.HashSpanID("langwatch", "project_acme_support", "span_h1xUkcUJilhudDrLeQbR_"), llm.SpanID())
 	assertAttrs(t, llm.Attributes(), map[string]any{
 		"gen_ai.operation.name": "chat", "gen_ai.request.model": "anthropic/claude-3-5-sonnet",
 		"gen_ai.provider.name": "anthropic", "temperature": 0.7, "stream": false, "user.id": "user_7",

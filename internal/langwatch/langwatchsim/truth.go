@@ -16,11 +16,12 @@ import (
 //     spans (chat and embedding calls) are CLIENT, rag spans (retrievals)
 //     INTERNAL like the rest.
 //   - Legacy REST-collector traces have nanoid ids, hashed as the receiver
-//     documents (the first 16/8 bytes of SHA-256("langwatch\x00" + id)),
+//     documents (the first 16/8 bytes of SHA-256 over "langwatch", the
+//     project and the id joined by 0x00),
 //     and no gen_ai.operation.name attribute: the operation is the one
 //     their type implies (chat for every llm span, embeddings included).
-//   - Each evaluation becomes a span under the root: its id hashed from the
-//     evaluation id, its times, its name, ERROR with the message when it
+//   - Each evaluation becomes a span under the root: its id hashed from
+//     "langwatch", the project, "evaluation" and the evaluation id, its times, its name, ERROR with the message when it
 //     failed.
 //
 // Times are LangWatch's milliseconds (the shared test compares at that
@@ -32,11 +33,11 @@ func (p *Part) Expected(tr sim.Trace) ptrace.Traces {
 	spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
 	traceID := tr.ID
 	if x.legacy {
-		traceID = convert.HashTraceID(Name, x.id)
+		traceID = convert.HashTraceID(Name, project, x.id)
 	}
 	ids := make(map[pcommon.SpanID]pcommon.SpanID, len(tr.Spans))
 	for k := range tr.Spans {
-		ids[tr.Spans[k].ID] = spanIDOf(x, k, tr.Spans[k].ID)
+		ids[tr.Spans[k].ID] = spanIDOf(x, k, tr.Spans[k].ID, project)
 	}
 	for k := 0; k < spans.Len(); k++ {
 		s, ds := spans.At(k), &tr.Spans[k]
@@ -61,7 +62,7 @@ func (p *Part) Expected(tr sim.Trace) ptrace.Traces {
 		e := &x.evals[i]
 		s := spans.AppendEmpty()
 		s.SetTraceID(traceID)
-		s.SetSpanID(convert.HashSpanID("langwatch.evaluation", e.id))
+		s.SetSpanID(convert.HashSpanID(Name, project, "evaluation", e.id))
 		s.SetParentSpanID(root)
 		s.SetName(e.name)
 		s.SetKind(ptrace.SpanKindInternal)
@@ -75,9 +76,9 @@ func (p *Part) Expected(tr sim.Trace) ptrace.Traces {
 	return td
 }
 
-func spanIDOf(x *traceInfo, k int, id pcommon.SpanID) pcommon.SpanID {
+func spanIDOf(x *traceInfo, k int, id pcommon.SpanID, project string) pcommon.SpanID {
 	if x.legacy {
-		return convert.HashSpanID(Name, x.spans[k])
+		return convert.HashSpanID(Name, project, x.spans[k])
 	}
 	return id
 }
