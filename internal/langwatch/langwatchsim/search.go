@@ -106,7 +106,11 @@ func (h *handler) search(r *http.Request, req searchRequest, legacy bool) []byte
 	if scrollStart != nil {
 		p.UpdatedThrough = &end
 	}
-	return marshal(map[string]any{"traces": traces, "pagination": p})
+	// LangWatch streams the traces first, then the pagination.
+	return marshal(struct {
+		Traces     []any      `json:"traces"`
+		Pagination pagination `json:"pagination"`
+	}{traces, p})
 }
 
 // parseCursor reads the request's scrollId; a cursor that does not decode,
