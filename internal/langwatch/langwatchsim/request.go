@@ -61,118 +61,155 @@ func parseSearch(body []byte, legacy bool) (req searchRequest, violations []viol
 	if err := dec.Decode(&m); err != nil || m == nil || dec.More() {
 		return req, nil, true
 	}
-	bad := func(field, typ, msg string) {
-		violations = append(violations, violation{field: field, typ: typ, message: msg})
-	}
+	p := bodyParser{m: m, legacy: legacy}
 	if legacy {
-		var unknown []string
-		for _, k := range slices.Sorted(maps.Keys(m)) {
-			if !slices.Contains(legacyKeys, k) {
-				unknown = append(unknown, "'"+k+"'")
-			}
-		}
-		if len(unknown) > 0 {
-			bad("(root)", "unrecognized_keys", "Unrecognized key(s) in object: "+strings.Join(unknown, ", "))
+		p.unknownKeys()
+	}
+	p.dates(&req)
+	p.paging(&req)
+	p.stringMembers(&req)
+	p.booleans(&req)
+	req.dateField = "occurred"
+	if !legacy {
+		req.dateField = enumValue(m, "dateField", []string{"occurred", "updated"}, "occurred", p.bad)
+	}
+	req.format = enumValue(m, "format", []string{"digest", "json"}, "json", p.bad)
+	p.others(&req)
+	return req, p.violations, false
+}
+
+// bodyParser checks the members of a search body against
+// getAllForProjectInput and the route's extensions.
+type bodyParser struct {
+	m          map[string]json.RawMessage
+	legacy     bool
+	violations []violation
+}
+
+func (p *bodyParser) bad(field, typ, msg string) {
+	p.violations = append(p.violations, violation{field: field, typ: typ, message: msg})
+}
+
+// unknownKeys is the legacy route's .strict(): any key it does not know.
+func (p *bodyParser) unknownKeys() {
+	var unknown []string
+	for _, k := range slices.Sorted(maps.Keys(p.m)) {
+		if !slices.Contains(legacyKeys, k) {
+			unknown = append(unknown, "'"+k+"'")
 		}
 	}
-	dateMsg := func(field string) string {
-		if legacy {
-			return "Invalid date format for " + field
-		}
-		return "Invalid date format"
+	if len(unknown) > 0 {
+		p.bad("(root)", "unrecognized_keys", "Unrecognized key(s) in object: "+strings.Join(unknown, ", "))
 	}
+}
+
+// dates reads startDate and endDate: required, epoch ms or a date string.
+func (p *bodyParser) dates(req *searchRequest) {
 	for _, f := range []struct {
 		name string
 		dst  *int64
 	}{{"startDate", &req.start}, {"endDate", &req.end}} {
-		v, err := dateValue(m[f.name])
+		v, err := dateValue(p.m[f.name])
 		switch {
 		case err == errMissing:
-			bad(f.name, "invalid_type", "Required")
+			p.bad(f.name, "invalid_type", "Required")
+		case err != nil && p.legacy:
+			p.bad(f.name, "custom", "Invalid date format for "+f.name)
 		case err != nil:
-			bad(f.name, "custom", dateMsg(f.name))
+			p.bad(f.name, "custom", "Invalid date format")
 		default:
 			*f.dst = v
 		}
 	}
+}
+
+// paging reads pageSize (a positive integer, clamped to 1000) and
+// pageOffset (0 or absent).
+func (p *bodyParser) paging(req *searchRequest) {
 	req.pageSize = 1000
-	if raw, ok := m["pageSize"]; ok && !isNull(raw) {
+	if raw, ok := p.m["pageSize"]; ok && !isNull(raw) {
 		n, isNum := number(raw)
 		switch {
 		case !isNum:
-			bad("pageSize", "invalid_type", "Expected number, received "+jsonType(raw))
+			p.bad("pageSize", "invalid_type", "Expected number, received "+jsonType(raw))
 		case n != math.Trunc(n):
-			bad("pageSize", "invalid_type", "Expected integer, received float")
+			p.bad("pageSize", "invalid_type", "Expected integer, received float")
 		case n <= 0:
-			bad("pageSize", "too_small", "Number must be greater than 0")
+			p.bad("pageSize", "too_small", "Number must be greater than 0")
 		default:
 			req.pageSize = int(min(n, 1000))
 		}
 	}
-	if raw, ok := m["pageOffset"]; ok && !isNull(raw) {
+	if raw, ok := p.m["pageOffset"]; ok && !isNull(raw) {
 		if n, isNum := number(raw); !isNum {
-			bad("pageOffset", "invalid_type", "Expected number, received "+jsonType(raw))
+			p.bad("pageOffset", "invalid_type", "Expected number, received "+jsonType(raw))
 		} else if n != 0 {
-			bad("pageOffset", "custom", pageOffsetMessage)
+			p.bad("pageOffset", "custom", pageOffsetMessage)
 		}
 	}
+}
+
+// stringMembers reads the string members; sortDirection defaults to "desc".
+func (p *bodyParser) stringMembers(req *searchRequest) {
 	req.sortDirection = "desc"
 	for _, f := range []struct {
 		name string
 		dst  *string
 	}{{"sortDirection", &req.sortDirection}, {"scrollId", &req.scrollID}, {"query", nil}, {"sortBy", nil}, {"groupBy", nil}} {
-		raw, ok := m[f.name]
+		raw, ok := p.m[f.name]
 		if !ok || (isNull(raw) && f.name == "scrollId") {
 			continue
 		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
-			bad(f.name, "invalid_type", "Expected string, received "+jsonType(raw))
+			p.bad(f.name, "invalid_type", "Expected string, received "+jsonType(raw))
 			continue
 		}
 		if f.dst != nil {
 			*f.dst = s
 		}
 	}
-	booleans := []string{"llmMode", "negateFilters"}
-	if !legacy {
-		booleans = append(booleans, "includeSpans")
+}
+
+// booleans reads the boolean members (includeSpans on the successor only).
+func (p *bodyParser) booleans(req *searchRequest) {
+	keys := []string{"llmMode", "negateFilters"}
+	if !p.legacy {
+		keys = append(keys, "includeSpans")
 	}
-	for _, k := range booleans {
-		raw, ok := m[k]
+	for _, k := range keys {
+		raw, ok := p.m[k]
 		if !ok {
 			continue
 		}
 		var b bool
 		if json.Unmarshal(raw, &b) != nil {
-			bad(k, "invalid_type", "Expected boolean, received "+jsonType(raw))
+			p.bad(k, "invalid_type", "Expected boolean, received "+jsonType(raw))
 		} else if k == "includeSpans" {
 			req.includeSpans = b
 		}
 	}
-	req.dateField = "occurred"
-	if !legacy {
-		req.dateField = enumValue(m, "dateField", []string{"occurred", "updated"}, "occurred", bad)
+}
+
+// others reads traceIds, updatedAt, filters and the projection.
+func (p *bodyParser) others(req *searchRequest) {
+	if raw, ok := p.m["traceIds"]; ok && json.Unmarshal(raw, &req.traceIDs) != nil {
+		p.bad("traceIds", "invalid_type", "Expected array, received "+jsonType(raw))
 	}
-	req.format = enumValue(m, "format", []string{"digest", "json"}, "json", bad)
-	if raw, ok := m["traceIds"]; ok && json.Unmarshal(raw, &req.traceIDs) != nil {
-		bad("traceIds", "invalid_type", "Expected array, received "+jsonType(raw))
-	}
-	if raw, ok := m["updatedAt"]; ok {
+	if raw, ok := p.m["updatedAt"]; ok {
 		if _, isNum := number(raw); !isNum {
-			bad("updatedAt", "invalid_type", "Expected number, received "+jsonType(raw))
+			p.bad("updatedAt", "invalid_type", "Expected number, received "+jsonType(raw))
 		}
 	}
-	checkFilters(m["filters"], bad)
-	if raw, ok := m["select"]; ok && !legacy {
+	checkFilters(p.m["filters"], p.bad)
+	if raw, ok := p.m["select"]; ok && !p.legacy {
 		var paths []string
 		_ = json.Unmarshal(raw, &paths)
-		for _, p := range paths {
+		for _, path := range paths {
 			// The projection DSL is not simulated.
-			violations = append(violations, violation{field: "select", typ: "unknown_path", message: "Unknown or unsupported select path: " + p})
+			p.bad("select", "unknown_path", "Unknown or unsupported select path: "+path)
 		}
 	}
-	return req, violations, false
 }
 
 func enumValue(m map[string]json.RawMessage, key string, values []string, def string, bad func(field, typ, msg string)) string {

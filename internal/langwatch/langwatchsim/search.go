@@ -41,28 +41,9 @@ func (h *handler) search(r *http.Request, req searchRequest, legacy bool) []byte
 	now := h.env.Now()
 	cur := parseCursor(req)
 	updatedAxis := req.dateField == "updated"
-
-	// The updated axis reads each trace at its latest version no later
-	// than the scroll's start, pinned on page 1 and carried in the cursor.
-	versionAt := now
-	var scrollStart *int64
-	end := req.end
+	versionAt, scrollStart, end := now, (*int64)(nil), req.end
 	if updatedAxis {
-		switch {
-		case cur == nil:
-			s := h.stamp(now)
-			scrollStart = &s
-		case cur.ScrollStart != nil:
-			scrollStart = cur.ScrollStart
-		}
-		if scrollStart != nil {
-			// UpdatedAt has millisecond precision: the snapshot holds
-			// what changed up to the end of scrollStart's millisecond.
-			if v := time.UnixMilli(*scrollStart).Add(h.lag + time.Millisecond - 1); v.Before(now) {
-				versionAt = v
-			}
-			end = min(end, *scrollStart)
-		}
+		versionAt, scrollStart, end = h.snapshot(cur, now, end)
 	}
 	rows := h.rows(req, end, versionAt, now, updatedAxis)
 	total := len(rows)
@@ -76,32 +57,18 @@ func (h *handler) search(r *http.Request, req searchRequest, legacy bool) []byte
 	for _, rw := range rows {
 		t := h.render(rw.x, v)
 		last = t
-		if req.format == "digest" {
+		switch {
+		case req.format == "digest":
 			traces = append(traces, h.digest(t, legacy))
 			continue
-		}
-		if !legacy {
+		case !legacy:
 			t.PlatformURL = h.platformURL(t.TraceID)
 		}
 		traces = append(traces, t)
 	}
 	p := pagination{TotalHits: total}
 	if len(rows) == req.pageSize && len(rows) > 0 {
-		c := scrollCursor{LastTraceID: last.TraceID, PageSize: req.pageSize, SortDirection: req.sortDirection}
-		// The cursor seeks on the axis's column but, on the occurred
-		// axis, takes the last trace's reported started_at (which can be
-		// before its OccurredAt).
-		c.LastTimestamp = last.Timestamps.StartedAt
-		if updatedAxis {
-			c.LastTimestamp = last.Timestamps.UpdatedAt
-		}
-		if !legacy {
-			c.DateField = req.dateField
-		}
-		c.ScrollStart = scrollStart
-		raw, _ := json.Marshal(c)
-		s := base64.StdEncoding.EncodeToString(raw)
-		p.ScrollID = &s
+		p.ScrollID = nextCursor(req, last, scrollStart, legacy)
 	}
 	if scrollStart != nil {
 		p.UpdatedThrough = &end
@@ -111,6 +78,47 @@ func (h *handler) search(r *http.Request, req searchRequest, legacy bool) []byte
 		Traces     []any      `json:"traces"`
 		Pagination pagination `json:"pagination"`
 	}{traces, p})
+}
+
+// snapshot pins the updated axis's scroll: each trace is read at its latest
+// version no later than the scroll's start, pinned on page 1 and carried in
+// the cursor (a cursor without it leaves the scroll uncapped); the window
+// ends there at the latest.
+func (h *handler) snapshot(cur *scrollCursor, now time.Time, end int64) (versionAt time.Time, scrollStart *int64, newEnd int64) {
+	versionAt = now
+	switch {
+	case cur == nil:
+		s := h.stamp(now)
+		scrollStart = &s
+	case cur.ScrollStart != nil:
+		scrollStart = cur.ScrollStart
+	}
+	if scrollStart == nil {
+		return versionAt, nil, end
+	}
+	// UpdatedAt has millisecond precision: the snapshot holds what changed
+	// up to the end of scrollStart's millisecond.
+	if v := time.UnixMilli(*scrollStart).Add(h.lag + time.Millisecond - 1); v.Before(now) {
+		versionAt = v
+	}
+	return versionAt, scrollStart, min(end, *scrollStart)
+}
+
+// nextCursor mints the scrollId after a full page. It seeks on the axis's
+// column but, on the occurred axis, takes the last trace's reported
+// started_at (which can be before its OccurredAt), as LangWatch does.
+func nextCursor(req searchRequest, last traceJSON, scrollStart *int64, legacy bool) *string {
+	c := scrollCursor{LastTraceID: last.TraceID, PageSize: req.pageSize, SortDirection: req.sortDirection, ScrollStart: scrollStart}
+	c.LastTimestamp = last.Timestamps.StartedAt
+	if req.dateField == "updated" {
+		c.LastTimestamp = last.Timestamps.UpdatedAt
+	}
+	if !legacy {
+		c.DateField = req.dateField
+	}
+	raw, _ := json.Marshal(c)
+	s := base64.StdEncoding.EncodeToString(raw)
+	return &s
 }
 
 // parseCursor reads the request's scrollId; a cursor that does not decode,
