@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/llmtrace/llmtrace/internal/langtrace"
+	"github.com/llmtrace/llmtrace/internal/langwatch"
 	"github.com/llmtrace/llmtrace/internal/opik"
 	"github.com/llmtrace/llmtrace/internal/poll"
 )
@@ -62,6 +63,8 @@ type Config struct {
 	Langtrace *langtrace.Config `mapstructure:"langtrace"`
 	// Opik polls one Opik project.
 	Opik *opik.Config `mapstructure:"opik"`
+	// LangWatch polls one LangWatch project.
+	LangWatch *langwatch.Config `mapstructure:"langwatch"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
