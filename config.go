@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/llmtrace/llmtrace/internal/langsmith"
 	"github.com/llmtrace/llmtrace/internal/langtrace"
 	"github.com/llmtrace/llmtrace/internal/opik"
 	"github.com/llmtrace/llmtrace/internal/poll"
@@ -54,6 +55,8 @@ type Config struct {
 	Langtrace *langtrace.Config `mapstructure:"langtrace"`
 	// Opik polls one Opik project.
 	Opik *opik.Config `mapstructure:"opik"`
+	// LangSmith polls one LangSmith tracing project.
+	LangSmith *langsmith.Config `mapstructure:"langsmith"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
