@@ -16,10 +16,10 @@ import (
 type hints struct {
 	typ string // lower-case run_type
 
-	otelSpanID   string // metadata OTEL_SPAN_ID
-	model        string // metadata ls_model_name
-	provider     string // metadata ls_provider
-	modelType    string // metadata ls_model_type: "chat" or "llm"
+	otelSpanID string // metadata OTEL_SPAN_ID
+	model      string // metadata ls_model_name
+	provider   string // metadata ls_provider
+	modelType  string // metadata ls_model_type: "chat" or "llm"
 	// conversation holds metadata thread_id, session_id and
 	// conversation_id, in the order they win.
 	conversation [len(conversationKeys)]string

@@ -52,7 +52,7 @@ func (h *handler) threadsQuery(w http.ResponseWriter, r *http.Request, now time.
 		return
 	}
 	rows := h.threadRows(lo, hi, now)
-	if size > 1 && b.Cursor != "" && mix(binary.BigEndian.Uint64([]byte(qh+b.Cursor)[:8]))%3 == 0 {
+	if size > 1 && b.Cursor != "" && mix(binary.BigEndian.Uint64([]byte(qh + b.Cursor)[:8]))%3 == 0 {
 		size = (size + 1) / 2
 	}
 	page, more := pageOf(rows, size, func(t *threadRow) bool { return after(pos, startKey(t.last), t.id, false) })
