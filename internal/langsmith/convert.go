@@ -80,14 +80,14 @@ func newConverter(project, service string, warn func()) *converter {
 func (c *converter) trace(traceID string, at time.Time, runs []run) poll.Trace {
 	td, out := poll.NewTraceSpans(Name, c.project, c.service, len(runs))
 	tid := c.traceID(traceID, runs)
-	ids := make(map[string]pcommon.SpanID, len(runs))
+	ids := make(map[[16]byte]pcommon.SpanID, len(runs))
 	for i := range runs {
 		r := &runs[i]
 		s := out.AppendEmpty()
 		s.SetTraceID(tid)
 		id := c.span(s, r, at)
-		if r.ID != "" {
-			ids[normUUID(r.ID)] = id
+		if k, ok := uuidKey(r.ID); ok {
+			ids[k] = id
 		}
 	}
 	for i := range runs {
@@ -186,11 +186,43 @@ func (c *converter) spanID(r *run, h *hints) pcommon.SpanID {
 // uuidSpanID is the last 8 bytes of a run UUID; false for anything else
 // (or 8 zero bytes).
 func uuidSpanID(id string) (pcommon.SpanID, bool) {
-	u, ok := convert.UUIDBytes(id)
-	if !ok || [8]byte(u[8:]) == [8]byte{} {
+	k, ok := uuidKey(id)
+	if !ok || [8]byte(k[8:]) == [8]byte{} {
 		return pcommon.SpanID{}, false
 	}
-	return pcommon.SpanID(u[8:]), true
+	return pcommon.SpanID(k[8:]), true
+}
+
+// uuidKey reads a run UUID, dashed or as 32 hex digits (as in some
+// dotted_order examples), without allocating.
+func uuidKey(id string) ([16]byte, bool) {
+	if u, ok := convert.UUIDBytes(id); ok {
+		return u, true
+	}
+	var u [16]byte
+	if len(id) != 32 {
+		return u, false
+	}
+	for i := range u {
+		hi, lo := unhex(id[2*i]), unhex(id[2*i+1])
+		if hi > 15 || lo > 15 {
+			return [16]byte{}, false
+		}
+		u[i] = hi<<4 | lo
+	}
+	return u, true
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 0xFF
 }
 
 // setParent sets the parent: the last of parent_run_ids (root first, direct
@@ -199,7 +231,7 @@ func uuidSpanID(id string) (pcommon.SpanID, bool) {
 // ingested yet: runs of OTel exports often arrive before their parents)
 // gets the id its UUID gives, so the link holds once the parent arrives. A
 // run that names itself as its parent becomes a root (warning).
-func (c *converter) setParent(s ptrace.Span, r *run, ids map[string]pcommon.SpanID) {
+func (c *converter) setParent(s ptrace.Span, r *run, ids map[[16]byte]pcommon.SpanID) {
 	parent := ""
 	if n := len(r.ParentRunIDs); n > 0 {
 		parent = r.ParentRunIDs[n-1]
@@ -209,15 +241,18 @@ func (c *converter) setParent(s ptrace.Span, r *run, ids map[string]pcommon.Span
 	if parent == "" {
 		return
 	}
-	key := normUUID(parent)
+	key, isUUID := uuidKey(parent)
 	id, ok := ids[key]
-	if !ok {
-		if id, ok = uuidSpanID(parent); !ok {
-			c.warn()
-			id = convert.HashSpanID(Name, c.project, parent)
-		}
+	switch {
+	case ok && isUUID:
+	case isUUID && [8]byte(key[8:]) != [8]byte{}:
+		id = pcommon.SpanID(key[8:])
+	default:
+		// A parent that is no UUID: the id its run got (hashed, with a
+		// warning there).
+		id = convert.HashSpanID(Name, c.project, parent)
 	}
-	if r.ID != "" && key == normUUID(r.ID) || id == s.SpanID() {
+	if id == s.SpanID() {
 		c.warn()
 		s.Attributes().PutStr(attrParentRunID, parent)
 		return
@@ -226,8 +261,9 @@ func (c *converter) setParent(s ptrace.Span, r *run, ids map[string]pcommon.Span
 }
 
 // dottedParent returns the parent run id of a dotted_order
-// ("<time>Z<uuid>" segments joined by "."; the last is the run itself): the
-// last 36 characters of the penultimate segment, "" for a root.
+// ("<YYYYMMDDTHHMMSSffffff>Z<run uuid>" segments joined by "."; the last is
+// the run itself): the uuid of the penultimate segment, "" for a root. The
+// uuid is read leniently (with or without dashes; a trailing dot ignored).
 func dottedParent(dotted string) string {
 	dotted = strings.TrimRight(dotted, ".")
 	last := strings.LastIndexByte(dotted, '.')
@@ -238,20 +274,25 @@ func dottedParent(dotted string) string {
 	if i := strings.LastIndexByte(seg, '.'); i >= 0 {
 		seg = seg[i+1:]
 	}
-	if len(seg) < 36 {
-		return ""
+	if z := strings.IndexByte(seg, 'Z'); z >= 0 {
+		seg = seg[z+1:]
 	}
-	return seg[len(seg)-36:]
+	return seg
 }
 
-// normUUID lower-cases a UUID so that ids compare whatever their case.
+// normUUID is the key a run id is compared by: lower case, without dashes.
 func normUUID(id string) string {
+	plain := true
 	for i := 0; i < len(id); i++ {
-		if c := id[i]; c >= 'A' && c <= 'Z' {
-			return strings.ToLower(id)
+		if c := id[i]; c == '-' || c >= 'A' && c <= 'Z' {
+			plain = false
+			break
 		}
 	}
-	return id
+	if plain {
+		return id
+	}
+	return strings.ToLower(strings.ReplaceAll(id, "-", ""))
 }
 
 // times sets start and end at full precision. end_time null, or status

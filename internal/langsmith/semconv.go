@@ -1,6 +1,7 @@
 package langsmith
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 
@@ -426,9 +427,10 @@ func isDottedName(s string) bool {
 	return s[0] != '.' && s[len(s)-1] != '.'
 }
 
-// jsonOf renders a decoded value as compact JSON text.
+// jsonOf renders a decoded value as compact JSON text, object keys sorted
+// (so the same value is always the same text).
 func jsonOf(v pcommon.Value) string {
-	b, err := jsonAPI.Marshal(v.AsRaw())
+	b, err := json.Marshal(v.AsRaw())
 	if err != nil {
 		return v.AsString()
 	}
