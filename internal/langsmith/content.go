@@ -24,23 +24,17 @@ import (
 // its usage gen_ai.usage.* when the run has no token counts of its own.
 func (c *converter) putContent(attrs pcommon.Map, r *run, h *hints) {
 	if !isEmpty(r.Inputs) {
-		attrs.PutStr(attrInputs, string(r.Inputs))
-		if maybeMessages(r.Inputs) {
-			if msgs, ok := inputMessages(c.decode(r.Inputs)); ok {
-				attrs.PutStr(genai.InputMessages, genai.MessagesJSON(msgs))
-			}
+		attrs.PutStr(attrInputs, bodyString(r.Inputs))
+		if msgs, ok := c.inputMessages(r.Inputs); ok {
+			attrs.PutStr(genai.InputMessages, genai.MessagesJSON(msgs))
 		}
 	}
 	if isEmpty(r.Outputs) {
 		return
 	}
-	attrs.PutStr(attrOutputs, string(r.Outputs))
+	attrs.PutStr(attrOutputs, bodyString(r.Outputs))
 	llm := h.typ == runLLM
-	if !llm && !maybeMessages(r.Outputs) {
-		return
-	}
-	v := c.decode(r.Outputs)
-	resp := outputMessages(v, llm)
+	resp := c.outputMessages(r.Outputs, llm)
 	if len(resp.msgs) > 0 {
 		attrs.PutStr(genai.OutputMessages, genai.MessagesJSON(resp.msgs))
 	}
@@ -99,8 +93,32 @@ func isEmpty(raw []byte) bool {
 	return len(bytes.TrimSpace(raw[1:len(raw)-1])) == 0
 }
 
-// inputMessages reads the chat messages of inputs.
-func inputMessages(v any) ([]genai.Message, bool) {
+// inputMessages reads the chat messages of inputs: the fast path, else
+// the decoded value.
+func (c *converter) inputMessages(raw []byte) ([]genai.Message, bool) {
+	if msgs, ok, sure := c.fastInputs(raw); sure {
+		return msgs, ok
+	}
+	if !maybeMessages(raw) {
+		return nil, false
+	}
+	return inputMessagesOf(c.decode(raw))
+}
+
+// outputMessages reads the messages and response details of outputs: the
+// fast path, else the decoded value.
+func (c *converter) outputMessages(raw []byte, llm bool) response {
+	if resp, sure := c.fastOutputs(raw, llm); sure {
+		return resp
+	}
+	if !llm && !maybeMessages(raw) {
+		return response{}
+	}
+	return outputMessagesOf(c.decode(raw), llm)
+}
+
+// inputMessagesOf reads the chat messages of decoded inputs.
+func inputMessagesOf(v any) ([]genai.Message, bool) {
 	if m, ok := v.(map[string]any); ok {
 		if prompts, ok := m["prompts"].([]any); ok && m["messages"] == nil {
 			var msgs []genai.Message
@@ -127,8 +145,9 @@ type usage struct {
 	set            bool
 }
 
-// outputMessages reads the messages and response details of outputs.
-func outputMessages(v any, llm bool) response {
+// outputMessagesOf reads the messages and response details of decoded
+// outputs.
+func outputMessagesOf(v any, llm bool) response {
 	var resp response
 	m, isMap := v.(map[string]any)
 	if isMap {

@@ -384,26 +384,8 @@ func (c *converter) putEvents(s ptrace.Span, r *run) {
 			ev.SetTimestamp(convert.Timestamp(t))
 		}
 		if len(e.Kwargs) > 2 {
-			c.decodeObject(e.Kwargs, ev.Attributes(), "")
+			c.members(e.Kwargs, ev.Attributes(), "", nil)
 		}
-	}
-}
-
-// decodeObject puts the members of a JSON object into dest under prefix +
-// key, with their JSON types; a value that is not an object is kept whole
-// under prefix without its trailing dot.
-func (c *converter) decodeObject(raw []byte, dest pcommon.Map, prefix string) {
-	it := c.reset(raw)
-	if it.WhatIsNext() != jsoniter.ObjectValue {
-		convert.ReadValue(it, dest.PutEmpty(nonEmpty(strings.TrimSuffix(prefix, "."), "value")))
-	} else {
-		it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-			convert.ReadValue(it, dest.PutEmpty(c.keys.get(prefix, key)))
-			return !convert.Failed(it)
-		})
-	}
-	if convert.Failed(it) {
-		c.warn()
 	}
 }
 
@@ -452,7 +434,23 @@ func (kc keyCache) get(prefix, k string) string {
 		kc[prefix] = m
 	}
 	if len(m) < maxCachedKeys {
-		m[k] = v
+		// The cache outlives the answer: its key must not share the body.
+		m[strings.Clone(k)] = v
 	}
 	return v
+}
+
+// getBytes is get for a key's raw JSON bytes: a key without escapes seen
+// before costs no allocation.
+func (kc keyCache) getBytes(prefix string, raw []byte) string {
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		return kc.get(prefix, unescape(raw))
+	}
+	if prefix == "" {
+		return bodyString(raw) // an event's own key, part of the body
+	}
+	if v, ok := kc[prefix][string(raw)]; ok {
+		return v
+	}
+	return kc.get(prefix, string(raw))
 }

@@ -3,9 +3,10 @@ package langsmith
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
-	jsoniter "github.com/json-iterator/go"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/llmtrace/llmtrace/internal/convert"
@@ -41,14 +42,14 @@ var lsParams = [...]struct{ meta, param string }{
 }
 
 // note remembers metadata member key, just decoded into v.
-func (h *hints) note(key string, v pcommon.Value) {
+func (h *hints) note(key []byte, v pcommon.Value) {
 	str := func() string {
 		if v.Type() == pcommon.ValueTypeStr {
 			return v.Str()
 		}
 		return ""
 	}
-	switch key {
+	switch string(key) {
 	case "OTEL_SPAN_ID":
 		h.otelSpanID = str()
 	case "ls_model_name":
@@ -65,7 +66,7 @@ func (h *hints) note(key string, v pcommon.Value) {
 		h.conversation[2] = v.AsString()
 	default:
 		for i, p := range lsParams {
-			if p.meta == key {
+			if p.meta == string(key) {
 				// A copy: later members may move the map's storage.
 				h.lsParams[i] = pcommon.NewValueEmpty()
 				v.CopyTo(h.lsParams[i])
@@ -87,58 +88,115 @@ func (h *hints) conversationID() string {
 // putMetadata flattens the metadata object into langsmith.metadata.<key>,
 // keeping JSON types (nested objects become maps).
 func (c *converter) putMetadata(attrs pcommon.Map, raw []byte, h *hints) {
-	it := c.reset(raw)
-	if it.WhatIsNext() != jsoniter.ObjectValue {
-		convert.ReadValue(it, attrs.PutEmpty(strings.TrimSuffix(attrMetadataPrefix, ".")))
-	} else {
-		it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-			dest := attrs.PutEmpty(c.keys.get(attrMetadataPrefix, key))
-			convert.ReadValue(it, dest)
-			h.note(key, dest)
-			return !convert.Failed(it)
-		})
-	}
-	if convert.Failed(it) {
-		c.warn()
-	}
+	c.members(raw, attrs, attrMetadataPrefix, func(key []byte, dest pcommon.Value) {
+		h.note(key, dest)
+	})
 }
 
 // putExtra keeps every member of extra as langsmith.extra.<key> with its
 // JSON type, except metadata: it is the run's metadata, read from extra
 // only when the answer has no metadata member (v1 kept it there).
 func (c *converter) putExtra(attrs pcommon.Map, raw []byte, metadataHere bool, h *hints) {
-	it := c.reset(raw)
-	if it.WhatIsNext() != jsoniter.ObjectValue {
-		convert.ReadValue(it, attrs.PutEmpty(strings.TrimSuffix(attrExtraPrefix, ".")))
+	var meta []byte
+	c.membersExcept(raw, attrs, attrExtraPrefix, "metadata", func(val []byte) {
+		if metadataHere && len(val) > 0 && val[0] == '{' {
+			meta = val
+		}
+	}, func(key []byte, dest pcommon.Value) {
+		if string(key) == "invocation_params" && dest.Type() == pcommon.ValueTypeMap {
+			h.invocation = dest.Map()
+		}
+	})
+	if meta != nil {
+		c.putMetadata(attrs, meta, h)
+	}
+}
+
+// members puts the members of a JSON object into dest under prefix + key,
+// with their JSON types, and calls each (when set) for every member; a
+// value that is not an object is kept whole under prefix without its
+// trailing dot. Keys are read by the scanner (no string per key when the
+// prefixed name is cached), values by jsoniter.
+func (c *converter) members(raw []byte, dest pcommon.Map, prefix string, each func(key []byte, v pcommon.Value)) {
+	c.membersExcept(raw, dest, prefix, "", nil, each)
+}
+
+// membersExcept is members with one member (skip) handed raw to skipped
+// instead.
+func (c *converter) membersExcept(raw []byte, dest pcommon.Map, prefix, skip string, skipped func([]byte), each func([]byte, pcommon.Value)) {
+	sc := scanner{b: raw}
+	if sc.next() != '{' {
+		it := c.reset(raw)
+		convert.ReadValue(it, dest.PutEmpty(nonEmpty(strings.TrimSuffix(prefix, "."), "value")))
 		if convert.Failed(it) {
 			c.warn()
 		}
 		return
 	}
-	var meta []byte
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		if key == "metadata" {
-			if metadataHere && it.WhatIsNext() == jsoniter.ObjectValue {
-				meta = it.SkipAndReturnBytes()
-			} else {
-				it.Skip()
-			}
-			return !convert.Failed(it)
+	failed := false
+	sc.object(func(key []byte) bool {
+		val := sc.skip()
+		if sc.err != nil {
+			return false
 		}
-		dest := attrs.PutEmpty(c.keys.get(attrExtraPrefix, key))
-		convert.ReadValue(it, dest)
-		if key == "invocation_params" && dest.Type() == pcommon.ValueTypeMap {
-			h.invocation = dest.Map()
+		if skip != "" && string(key) == skip {
+			skipped(val)
+			return true
 		}
-		return !convert.Failed(it)
+		v := dest.PutEmpty(c.keys.getBytes(prefix, key))
+		if !c.putValue(v, val) {
+			failed = true
+		}
+		if each != nil {
+			each(key, v)
+		}
+		return true
 	})
-	if convert.Failed(it) {
+	if failed || sc.err != nil {
 		c.warn()
-		return
 	}
-	if meta != nil {
-		c.putMetadata(attrs, meta, h)
+}
+
+// putValue decodes one JSON value into dest with convert.ReadValue's
+// typing; strings (most metadata values) are taken from the body without
+// a copy. It reports false for malformed JSON.
+func (c *converter) putValue(dest pcommon.Value, raw []byte) bool {
+	switch {
+	case len(raw) > 1 && raw[0] == '"' && raw[len(raw)-1] == '"':
+		if s := unescape(raw[1 : len(raw)-1]); utf8.ValidString(s) {
+			dest.SetStr(s)
+			return true
+		}
+	case string(raw) == "true" || string(raw) == "false":
+		dest.SetBool(raw[0] == 't')
+		return true
+	case string(raw) == "null":
+		return true
+	case isInteger(raw):
+		if n, err := strconv.ParseInt(bodyString(raw), 10, 64); err == nil {
+			dest.SetInt(n)
+			return true
+		}
 	}
+	it := c.reset(raw)
+	convert.ReadValue(it, dest)
+	return !convert.Failed(it)
+}
+
+// isInteger reports a JSON integer literal: -?(0|[1-9][0-9]*).
+func isInteger(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 1 && b[0] == '0' {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // putSemantics sets the GenAI attributes the run's type, metadata and

@@ -2,7 +2,6 @@ package langsmith
 
 import (
 	"fmt"
-	"strconv"
 
 	jsoniter "github.com/json-iterator/go"
 )
@@ -64,138 +63,132 @@ type runsPage struct {
 	Items []run
 }
 
-// decodeRuns decodes a runs answer.
+// decodeRuns decodes a runs answer. Raw JSON values (inputs, outputs,
+// extra, metadata, kwargs) are slices of body.
 func decodeRuns(body []byte) (runsPage, error) {
-	var p runsPage
-	var arena []byte
-	iter := jsonAPI.BorrowIterator(body)
-	defer jsonAPI.ReturnIterator(iter)
-	if iter.WhatIsNext() != jsoniter.ObjectValue {
+	p := runsPage{Items: make([]run, 0, 16)}
+	sc := &scanner{b: body}
+	if sc.next() != '{' {
 		return p, fmt.Errorf("unexpected answer: want a JSON object, got %q", snippet(body))
 	}
-	iter.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		if key != "items" || it.WhatIsNext() != jsoniter.ArrayValue {
-			it.Skip()
-			return it.Error == nil
+	sc.object(func(key []byte) bool {
+		if string(key) != "items" || sc.next() != '[' {
+			sc.skip()
+			return true
 		}
-		it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-			if it.WhatIsNext() != jsoniter.ObjectValue {
-				it.Skip()
-				return it.Error == nil
+		return sc.array(func() bool {
+			if sc.next() != '{' {
+				sc.skip()
+				return true
 			}
 			p.Items = append(p.Items, run{})
-			readRun(it, &p.Items[len(p.Items)-1], &arena)
-			return it.Error == nil
+			return readRun(sc, &p.Items[len(p.Items)-1])
 		})
-		return it.Error == nil
 	})
-	if iter.Error != nil {
-		return p, fmt.Errorf("malformed JSON answer: %w", iter.Error)
+	if sc.err == nil && sc.next() != 0 {
+		sc.fail("data after the answer")
+	}
+	if sc.err != nil {
+		return p, fmt.Errorf("malformed JSON answer: %w", sc.err)
 	}
 	return p, nil
 }
 
-// readRun decodes one Run object. Raw JSON values are copied into arena,
-// which saves an allocation per value. Members the conversion does not use
+// readRun decodes one Run object. Members the conversion does not use
 // (those a server sends without being asked) are skipped.
-func readRun(it *jsoniter.Iterator, r *run, arena *[]byte) {
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch key {
+func readRun(sc *scanner, r *run) bool {
+	return sc.object(func(key []byte) bool {
+		switch string(key) {
 		case "id":
-			r.ID = r.str(it)
+			r.ID = r.str(sc)
 		case "trace_id":
-			r.TraceID = r.str(it)
+			r.TraceID = r.str(sc)
 		case "name":
-			r.Name = r.str(it)
+			r.Name = r.str(sc)
 		case "run_type":
-			r.RunType = r.str(it)
+			r.RunType = r.str(sc)
 		case "status":
-			r.Status = r.str(it)
+			r.Status = r.str(sc)
 		case "start_time":
-			r.StartTime = r.str(it)
+			r.StartTime = r.str(sc)
 		case "end_time":
-			r.EndTime = r.str(it)
+			r.EndTime = r.str(sc)
 		case "first_token_time":
-			r.FirstTokenTime = r.str(it)
+			r.FirstTokenTime = r.str(sc)
 		case "error":
-			r.Error = r.str(it)
+			r.Error = r.str(sc)
 		case "dotted_order":
-			r.DottedOrder = r.str(it)
+			r.DottedOrder = r.str(sc)
 		case "thread_id":
-			r.ThreadID = r.str(it)
+			r.ThreadID = r.str(sc)
 		case "reference_example_id":
-			r.ReferenceExampleID = r.str(it)
+			r.ReferenceExampleID = r.str(sc)
 		case "reference_dataset_id":
-			r.ReferenceDatasetID = r.str(it)
+			r.ReferenceDatasetID = r.str(sc)
 		case "parent_run_ids":
-			r.ParentRunIDs = r.strings(it)
+			r.ParentRunIDs = r.strings(sc)
 		case "tags":
-			r.Tags = r.strings(it)
+			r.Tags = r.strings(sc)
 		case "events":
-			r.readEvents(it, arena)
+			r.readEvents(sc)
 		case "inputs":
-			r.Inputs = r.object(it, arena)
+			r.Inputs = r.object(sc)
 		case "outputs":
-			r.Outputs = r.object(it, arena)
+			r.Outputs = r.object(sc)
 		case "extra":
-			r.Extra = r.object(it, arena)
+			r.Extra = r.object(sc)
 		case "metadata":
-			r.Metadata = r.object(it, arena)
+			r.Metadata = r.object(sc)
 		case "prompt_tokens":
-			r.PromptTokens = r.number(it)
+			r.PromptTokens = r.number(sc)
 		case "completion_tokens":
-			r.CompletionTokens = r.number(it)
+			r.CompletionTokens = r.number(sc)
 		case "total_tokens":
-			r.TotalTokens = r.number(it)
+			r.TotalTokens = r.number(sc)
 		case "prompt_cost":
-			r.PromptCost = r.number(it)
+			r.PromptCost = r.number(sc)
 		case "completion_cost":
-			r.CompletionCost = r.number(it)
+			r.CompletionCost = r.number(sc)
 		case "total_cost":
-			r.TotalCost = r.number(it)
+			r.TotalCost = r.number(sc)
 		case "prompt_token_details":
-			r.PromptTokenDetails = r.details(it)
+			r.PromptTokenDetails = r.details(sc)
 		case "completion_token_details":
-			r.CompletionTokenDetails = r.details(it)
+			r.CompletionTokenDetails = r.details(sc)
 		case "prompt_cost_details":
-			r.PromptCostDetails = r.details(it)
+			r.PromptCostDetails = r.details(sc)
 		case "completion_cost_details":
-			r.CompletionCostDetails = r.details(it)
+			r.CompletionCostDetails = r.details(sc)
 		default:
-			it.Skip()
+			sc.skip()
 		}
-		return it.Error == nil
+		return sc.err == nil
 	})
 }
 
 // str reads a string field; null is "", another type is kept as its JSON
 // text and counted as a problem.
-func (r *run) str(it *jsoniter.Iterator) string {
-	switch it.WhatIsNext() {
-	case jsoniter.StringValue:
-		return it.ReadString()
-	case jsoniter.NilValue:
-		it.ReadNil()
-		return ""
-	default:
+func (r *run) str(sc *scanner) string {
+	v, unexpected := sc.str()
+	if unexpected {
 		r.Problems++
-		return string(it.SkipAndReturnBytes())
 	}
+	return v
 }
 
 // strings reads an array of strings; other elements are problems.
-func (r *run) strings(it *jsoniter.Iterator) []string {
-	if it.WhatIsNext() != jsoniter.ArrayValue {
-		r.skipUnexpected(it)
+func (r *run) strings(sc *scanner) []string {
+	if sc.next() != '[' {
+		r.skipUnexpected(sc)
 		return nil
 	}
 	var out []string
-	it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-		if it.WhatIsNext() != jsoniter.StringValue {
-			r.skipUnexpected(it)
-			return it.Error == nil
+	sc.array(func() bool {
+		if sc.next() != '"' {
+			r.skipUnexpected(sc)
+			return true
 		}
-		out = append(out, it.ReadString())
+		out = append(out, r.str(sc))
 		return true
 	})
 	return out
@@ -203,119 +196,95 @@ func (r *run) strings(it *jsoniter.Iterator) []string {
 
 // object returns the raw JSON of an object member (inputs, outputs, extra,
 // metadata); null is nil, another type is kept as it is and counted.
-func (r *run) object(it *jsoniter.Iterator, arena *[]byte) []byte {
-	switch it.WhatIsNext() {
-	case jsoniter.ObjectValue:
-	case jsoniter.NilValue:
-		it.ReadNil()
+func (r *run) object(sc *scanner) []byte {
+	switch sc.next() {
+	case '{':
+	case 'n':
+		sc.literal("null")
 		return nil
 	default:
 		r.Problems++
 	}
-	return rawValue(it, arena)
+	return sc.skip()
 }
 
 // number reads a count or a cost: a JSON number, or a decimal string (v1).
-func (r *run) number(it *jsoniter.Iterator) number {
-	switch it.WhatIsNext() {
-	case jsoniter.NumberValue:
-		if f, err := strconv.ParseFloat(string(it.ReadNumber()), 64); err == nil {
-			return number{V: f, Set: true}
-		}
+func (r *run) number(sc *scanner) number {
+	n, unexpected := sc.number()
+	if unexpected {
 		r.Problems++
-	case jsoniter.StringValue:
-		if f, err := strconv.ParseFloat(it.ReadString(), 64); err == nil {
-			return number{V: f, Set: true}
-		}
-		r.Problems++
-	default:
-		r.skipUnexpected(it)
 	}
-	return number{}
+	return n
 }
 
 // details reads {"raw": {category: number}}; a flat map (the shape of the
 // thread summaries) is accepted too.
-func (r *run) details(it *jsoniter.Iterator) []detail {
-	if it.WhatIsNext() != jsoniter.ObjectValue {
-		r.skipUnexpected(it)
+func (r *run) details(sc *scanner) []detail {
+	if sc.next() != '{' {
+		r.skipUnexpected(sc)
 		return nil
 	}
 	var out []detail
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		if key == "raw" && it.WhatIsNext() == jsoniter.ObjectValue {
-			it.ReadMapCB(func(it *jsoniter.Iterator, cat string) bool {
-				if n := r.number(it); n.Set {
-					out = append(out, detail{Key: cat, V: n.V})
+	sc.object(func(key []byte) bool {
+		switch c := sc.next(); {
+		case string(key) == "raw" && c == '{':
+			sc.object(func(cat []byte) bool {
+				if n := r.number(sc); n.Set {
+					out = append(out, detail{Key: unescape(cat), V: n.V})
 				}
-				return it.Error == nil
+				return true
 			})
-			return it.Error == nil
-		}
-		if it.WhatIsNext() == jsoniter.NumberValue {
-			if n := r.number(it); n.Set {
-				out = append(out, detail{Key: key, V: n.V})
+		case c == '-' || c >= '0' && c <= '9':
+			if n := r.number(sc); n.Set {
+				out = append(out, detail{Key: unescape(key), V: n.V})
 			}
-			return it.Error == nil
+		default:
+			r.skipUnexpected(sc)
 		}
-		r.skipUnexpected(it)
-		return it.Error == nil
+		return true
 	})
 	return out
 }
 
 // readEvents reads events [{name, time, kwargs}].
-func (r *run) readEvents(it *jsoniter.Iterator, arena *[]byte) {
-	if it.WhatIsNext() != jsoniter.ArrayValue {
-		r.skipUnexpected(it)
+func (r *run) readEvents(sc *scanner) {
+	if sc.next() != '[' {
+		r.skipUnexpected(sc)
 		return
 	}
-	it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-		if it.WhatIsNext() != jsoniter.ObjectValue {
-			r.skipUnexpected(it)
-			return it.Error == nil
+	sc.array(func() bool {
+		if sc.next() != '{' {
+			r.skipUnexpected(sc)
+			return true
 		}
 		var ev runEvent
-		it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-			switch key {
+		sc.object(func(key []byte) bool {
+			switch string(key) {
 			case "name":
-				ev.Name = r.str(it)
+				ev.Name = r.str(sc)
 			case "time":
-				ev.Time = r.str(it)
+				ev.Time = r.str(sc)
 			case "kwargs":
-				ev.Kwargs = r.object(it, arena)
+				ev.Kwargs = r.object(sc)
 			default:
-				it.Skip()
+				sc.skip()
 			}
-			return it.Error == nil
+			return true
 		})
 		r.Events = append(r.Events, ev)
-		return it.Error == nil
+		return true
 	})
 }
 
-func (r *run) skipUnexpected(it *jsoniter.Iterator) {
-	if it.WhatIsNext() == jsoniter.NilValue {
-		it.ReadNil()
+// skipUnexpected skips a value of an unexpected type (a problem; null is
+// none).
+func (r *run) skipUnexpected(sc *scanner) {
+	if sc.next() == 'n' {
+		sc.literal("null")
 		return
 	}
 	r.Problems++
-	it.Skip()
-}
-
-// rawValue returns the next value's JSON text, appended to arena (chunks of
-// 32 KiB; slices of an arena stay valid when it grows); nil for null.
-func rawValue(it *jsoniter.Iterator, arena *[]byte) []byte {
-	if it.WhatIsNext() == jsoniter.NilValue {
-		it.ReadNil()
-		return nil
-	}
-	if cap(*arena)-len(*arena) < 2<<10 {
-		*arena = make([]byte, 0, 32<<10)
-	}
-	start := len(*arena)
-	*arena = it.SkipAndAppendBytes(*arena)
-	return (*arena)[start:len(*arena):len(*arena)]
+	sc.skip()
 }
 
 func snippet(b []byte) string {
