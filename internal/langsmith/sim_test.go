@@ -45,7 +45,7 @@ func newSimWorld(t *testing.T, part *langsmithsim.Part, dc sim.DatasetConfig) *s
 	var err error
 	w.faults, err = sim.NewFaults()
 	require.NoError(t, err)
-	w.srv, err = sim.Start([]sim.Part{part}, &sim.Env{Data: w.data, Clock: w.clock, Creds: w.creds}, w.faults, nil)
+	w.srv, err = sim.Start([]sim.Part{countingPart{part, w}}, &sim.Env{Data: w.data, Clock: w.clock, Creds: w.creds}, w.faults, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = w.srv.Close() })
 	return w
@@ -63,15 +63,22 @@ func (w *simWorld) config(extra map[string]any) *Config {
 	return &cfg
 }
 
-// countingTransport counts requests by method and path shape.
-type countingTransport struct{ w *simWorld }
+// countingPart serves the part and counts its requests by method and path
+// shape.
+type countingPart struct {
+	*langsmithsim.Part
+	w *simWorld
+}
 
-func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	key := r.Method + " " + pathKind(r.URL.Path)
-	c.w.mu.Lock()
-	c.w.paths[key]++
-	c.w.mu.Unlock()
-	return http.DefaultTransport.RoundTrip(r)
+func (c countingPart) Handler(env *sim.Env) http.Handler {
+	h := c.Part.Handler(env)
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		key := r.Method + " " + pathKind(r.URL.Path)
+		c.w.mu.Lock()
+		c.w.paths[key]++
+		c.w.mu.Unlock()
+		h.ServeHTTP(rw, r)
+	})
 }
 
 func pathKind(p string) string {
@@ -86,7 +93,7 @@ func pathKind(p string) string {
 
 func (w *simWorld) source(cfg *Config) *source {
 	api, err := poll.NewAPIClient(poll.APIClientSettings{
-		Client: &http.Client{Transport: countingTransport{w}}, Endpoint: cfg.ClientConfig.Endpoint,
+		Client: http.DefaultClient, Endpoint: cfg.ClientConfig.Endpoint,
 		MaxResponseBytes: 64 << 20, Secrets: []string{string(cfg.APIKey)}, Clock: manualClock{w.clock},
 		Logger: zaptest.NewLogger(w.t),
 	})
