@@ -146,98 +146,108 @@ func (p pair) value() string { return firstNonEmpty(p.first, p.second) }
 // serialised {"lc", "type", "id", "kwargs"}; ok is false for an object
 // that is no message. meta, when set, receives the response details.
 func (f *fastReader) message(meta *respMeta) (genai.Message, bool) {
-	var (
-		m                          genai.Message
-		role, typ, toolCallID      string
-		content                    string
-		hasContent, hasCalls, isLC bool
-		contentIsStr               bool
-		lcClass                    string
-		calls                      []genai.Part
-		kwargs                     *genai.Message
-		kwOK                       bool
-	)
-	f.sc.object(func(key []byte) bool {
-		switch string(key) {
-		case "role":
-			role = f.str()
-		case "type":
-			typ = f.str()
-		case "name":
-			m.Name = f.str()
-		case "finish_reason":
-			m.FinishReason = f.str()
-		case "tool_call_id":
-			toolCallID = f.str()
-		case "content":
-			hasContent = true
-			switch f.sc.next() {
-			case '"':
-				content, contentIsStr = f.sc.strValue(), true
-			case 'n':
-				f.sc.literal("null")
-			default:
-				return f.giveUp()
-			}
-		case "tool_calls":
-			hasCalls = true
-			calls = f.toolCalls()
-		case "lc":
-			isLC = f.sc.next() != 'n'
-			f.sc.skip()
-		case "id":
-			lcClass = f.lastString()
-		case "kwargs":
-			if f.sc.next() != '{' {
-				f.sc.skip()
-				return true
-			}
-			km, ok := f.message(meta)
-			kwargs, kwOK = &km, ok
-		case "response_metadata":
-			f.responseMetadata(meta)
-		case "usage_metadata":
-			f.usageMetadata(meta)
-		case "function_call", "parts", "messages", "choices":
-			return f.giveUp()
-		default:
-			f.sc.skip()
-		}
-		return !f.unsure && f.sc.err == nil
-	})
+	var mf msgFields
+	f.sc.object(func(key []byte) bool { return f.messageField(&mf, key, meta) })
 	if f.unsure || f.sc.err != nil {
-		return m, false
+		return mf.m, false
 	}
-	if isLC && kwargs != nil {
-		if !kwOK && kwargs.Role == "" && lcClass != "" {
+	if mf.isLC && mf.kwargs != nil {
+		if !mf.kwOK && mf.kwargs.Role == "" && mf.lcClass != "" {
 			// kwargs without a role or type: LangChain's class names the
 			// role, a case left to genai.
 			return genai.Message{}, f.giveUp()
 		}
-		return *kwargs, kwOK
+		return *mf.kwargs, mf.kwOK
 	}
+	return mf.build()
+}
+
+// msgFields are the members of a message object that genai reads.
+type msgFields struct {
+	m                          genai.Message // Name and FinishReason
+	role, typ, toolCallID      string
+	content, lcClass           string
+	hasContent, hasCalls, isLC bool
+	contentIsStr               bool
+	calls                      []genai.Part
+	kwargs                     *genai.Message // a serialised message's kwargs
+	kwOK                       bool
+}
+
+// messageField reads one member of a message object.
+func (f *fastReader) messageField(mf *msgFields, key []byte, meta *respMeta) bool {
+	switch string(key) {
+	case "role":
+		mf.role = f.str()
+	case "type":
+		mf.typ = f.str()
+	case "name":
+		mf.m.Name = f.str()
+	case "finish_reason":
+		mf.m.FinishReason = f.str()
+	case "tool_call_id":
+		mf.toolCallID = f.str()
+	case "content":
+		mf.hasContent = true
+		switch f.sc.next() {
+		case '"':
+			mf.content, mf.contentIsStr = f.sc.strValue(), true
+		case 'n':
+			f.sc.literal("null")
+		default:
+			return f.giveUp()
+		}
+	case "tool_calls":
+		mf.hasCalls = true
+		mf.calls = f.toolCalls()
+	case "lc":
+		mf.isLC = f.sc.next() != 'n'
+		f.sc.skip()
+	case "id":
+		mf.lcClass = f.lastString()
+	case "kwargs":
+		if f.sc.next() != '{' {
+			f.sc.skip()
+			return true
+		}
+		km, ok := f.message(meta)
+		mf.kwargs, mf.kwOK = &km, ok
+	case "response_metadata":
+		f.responseMetadata(meta)
+	case "usage_metadata":
+		f.usageMetadata(meta)
+	case "function_call", "parts", "messages", "choices":
+		return f.giveUp()
+	default:
+		f.sc.skip()
+	}
+	return !f.unsure && f.sc.err == nil
+}
+
+// build makes the message genai.ChatMessages makes of these members.
+func (mf *msgFields) build() (genai.Message, bool) {
+	m, role := mf.m, mf.role
 	if role == "" {
-		role = langchainRole(typ)
-		if role == "" {
+		if role = langchainRole(mf.typ); role == "" {
 			return m, false
 		}
 	}
 	m.Role = role // also on a non-message: a caller tells "no role" from "no content"
-	if !hasContent && !hasCalls {
+	if !mf.hasContent && !mf.hasCalls {
 		return m, false
 	}
 	if role == "tool" || role == "function" {
 		var resp any
-		if contentIsStr {
-			resp = content
+		if mf.contentIsStr {
+			resp = mf.content
 		}
-		m.Parts = []genai.Part{{Type: genai.PartToolCallResponse, ID: toolCallID, Response: resp}}
+		m.Parts = []genai.Part{{Type: genai.PartToolCallResponse, ID: mf.toolCallID, Response: resp}}
 		return m, true
 	}
-	if content != "" {
-		m.Parts = []genai.Part{{Type: genai.PartText, Content: content}}
+	if mf.content != "" {
+		m.Parts = []genai.Part{{Type: genai.PartText, Content: mf.content}}
 	}
-	m.Parts = append(m.Parts, calls...)
+	m.Parts = append(m.Parts, mf.calls...)
 	if m.Parts == nil {
 		m.Parts = []genai.Part{}
 	}
@@ -271,57 +281,65 @@ func (f *fastReader) toolCalls() []genai.Part {
 		if f.sc.next() != '{' {
 			return f.giveUp()
 		}
-		var p genai.Part
-		var fnName, name string
-		var fnArgs, args, arguments any
-		hasFn, hasName := false, false
-		f.sc.object(func(key []byte) bool {
-			switch string(key) {
-			case "id":
-				p.ID = f.str()
-			case "name":
-				hasName = f.sc.next() == '"'
-				name = f.str()
-			case "args":
-				args = f.value()
-			case "arguments":
-				arguments = f.value()
-			case "function":
-				hasFn = true
-				if f.sc.next() != '{' {
-					return f.giveUp()
-				}
-				f.sc.object(func(key []byte) bool {
-					switch string(key) {
-					case "name":
-						fnName = f.str()
-					case "arguments":
-						fnArgs = f.value()
-					default:
-						f.sc.skip()
-					}
-					return !f.unsure && f.sc.err == nil
-				})
-			default:
-				f.sc.skip()
-			}
-			return !f.unsure && f.sc.err == nil
-		})
-		switch {
-		case hasFn:
-			p.Type, p.Name, p.Arguments = genai.PartToolCall, fnName, decodeArguments(fnArgs)
-		case hasName:
-			if args == nil {
-				args = decodeArguments(arguments)
-			}
-			p.Type, p.Name, p.Arguments = genai.PartToolCall, name, args
-		default:
-			return true // not a call: genai skips it
+		if p, ok := f.toolCall(); ok {
+			out = append(out, p)
 		}
-		out = append(out, p)
 		return !f.unsure && f.sc.err == nil
 	})
 	return out
+}
+
+// toolCall reads one call as genai's openAIToolCall does; false for an
+// object that is no call (genai skips it).
+func (f *fastReader) toolCall() (genai.Part, bool) {
+	var p genai.Part
+	var fnName, name string
+	var fnArgs, args, arguments any
+	hasFn, hasName := false, false
+	f.sc.object(func(key []byte) bool {
+		switch string(key) {
+		case "id":
+			p.ID = f.str()
+		case "name":
+			hasName = f.sc.next() == '"'
+			name = f.str()
+		case "args":
+			args = f.value()
+		case "arguments":
+			arguments = f.value()
+		case "function":
+			hasFn = true
+			if f.sc.next() != '{' {
+				return f.giveUp()
+			}
+			f.sc.object(func(key []byte) bool {
+				switch string(key) {
+				case "name":
+					fnName = f.str()
+				case "arguments":
+					fnArgs = f.value()
+				default:
+					f.sc.skip()
+				}
+				return !f.unsure && f.sc.err == nil
+			})
+		default:
+			f.sc.skip()
+		}
+		return !f.unsure && f.sc.err == nil
+	})
+	switch {
+	case hasFn:
+		p.Type, p.Name, p.Arguments = genai.PartToolCall, fnName, decodeArguments(fnArgs)
+	case hasName:
+		if args == nil {
+			args = decodeArguments(arguments)
+		}
+		p.Type, p.Name, p.Arguments = genai.PartToolCall, name, args
+	default:
+		return p, false
+	}
+	return p, true
 }
 
 // value decodes the next value as genai's callers have it (the decoder of
@@ -492,68 +510,80 @@ func firstNonEmpty(a, b string) string {
 // "llm_output": {...}}, an OpenAI response {"choices": [...], "model",
 // "id", "usage"} and {"messages": [...]}; sure is false when the fast path
 // cannot tell.
-func (c *converter) fastOutputs(raw []byte, llm bool) (resp response, sure bool) {
+func (c *converter) fastOutputs(raw []byte, llm bool) (response, bool) {
 	f := &fastReader{sc: &scanner{b: raw}}
 	if f.sc.next() != '{' {
-		return resp, false
+		return response{}, false
 	}
-	var gens, choices, msgs []genai.Message
-	var meta, llmOut respMeta
-	var model, id string
-	var topUsage, usageMeta usage
-	var has outKeys
+	var o outParts
 	f.sc.object(func(key []byte) bool {
-		has.note(key)
+		o.has.note(key)
 		switch string(key) {
 		case "generations":
-			gens = f.generations(&meta)
+			o.gens = f.generations(&o.meta)
 		case "llm_output":
-			f.llmOutput(&llmOut)
+			f.llmOutput(&o.llmOut)
 		case "choices":
-			choices = f.choices()
+			o.choices = f.choices()
 		case "messages":
-			msgs = f.messageList(true)
+			o.msgs = f.messageList(true)
 		case "model":
-			model = f.optStr()
+			o.model = f.optStr()
 		case "id":
-			id = f.optStr()
+			o.id = f.optStr()
 		case "usage":
-			topUsage = f.usage()
+			o.usage = f.usage()
 		case "usage_metadata":
-			usageMeta = f.usage()
+			o.usageMeta = f.usage()
 		default:
 			f.sc.skip()
 		}
 		return !f.unsure && f.sc.err == nil
 	})
 	if f.unsure || f.sc.err != nil {
-		return resp, false
+		return response{}, false
 	}
-	switch {
+	return o.response(llm)
+}
+
+// outParts are what fastOutputs read of the top level of outputs.
+type outParts struct {
+	has                 outKeys
+	gens, choices, msgs []genai.Message
+	meta, llmOut        respMeta
+	model, id           string
+	usage, usageMeta    usage
+}
+
+// response assembles what outputMessagesOf makes of these parts; false
+// for the shapes left to it.
+func (o *outParts) response(llm bool) (response, bool) {
+	var resp response
+	switch has := o.has; {
 	case has.generations:
-		resp.msgs = gens
-		resp.model = firstNonEmpty(meta.model, llmOut.model)
-		resp.id = firstNonEmpty(meta.id, llmOut.id)
-		resp.usage = meta.usage
+		resp.msgs = o.gens
+		resp.model = firstNonEmpty(o.meta.model, o.llmOut.model)
+		resp.id = firstNonEmpty(o.meta.id, o.llmOut.id)
+		resp.usage = o.meta.usage
 		if !resp.usage.set {
-			resp.usage = llmOut.usage
+			resp.usage = o.llmOut.usage
 		}
 	case has.messages && !has.choices:
-		resp.msgs, resp.usage = msgs, usageMeta
+		resp.msgs, resp.usage = o.msgs, o.usageMeta
 	case has.choices && !has.messages:
-		resp.msgs = choices
+		resp.msgs = o.choices
 		if llm {
-			resp.model, resp.id, resp.usage = model, id, topUsage
+			resp.model, resp.id, resp.usage = o.model, o.id, o.usage
 		}
 		if !resp.usage.set {
-			resp.usage = usageMeta
+			resp.usage = o.usageMeta
 		}
 	case has.messages, has.message, llm && has.output:
 		// Both lists, one message, {"output": ...}: genai reads those.
 		return resp, false
 	default:
 		// genai looks at the top level only: no messages here.
-		resp.usage = usageMeta
+		resp.usage = o.usageMeta
 	}
 	return resp, true
 }

@@ -139,31 +139,40 @@ func readRun(sc *scanner, r *run) bool {
 			r.Extra = r.object(sc)
 		case "metadata":
 			r.Metadata = r.object(sc)
-		case "prompt_tokens":
-			r.PromptTokens = r.number(sc)
-		case "completion_tokens":
-			r.CompletionTokens = r.number(sc)
-		case "total_tokens":
-			r.TotalTokens = r.number(sc)
-		case "prompt_cost":
-			r.PromptCost = r.number(sc)
-		case "completion_cost":
-			r.CompletionCost = r.number(sc)
-		case "total_cost":
-			r.TotalCost = r.number(sc)
-		case "prompt_token_details":
-			r.PromptTokenDetails = r.details(sc)
-		case "completion_token_details":
-			r.CompletionTokenDetails = r.details(sc)
-		case "prompt_cost_details":
-			r.PromptCostDetails = r.details(sc)
-		case "completion_cost_details":
-			r.CompletionCostDetails = r.details(sc)
 		default:
-			sc.skip()
+			r.readUsage(sc, key)
 		}
 		return sc.err == nil
 	})
+}
+
+// readUsage reads the token and cost members of a run; other members are
+// skipped.
+func (r *run) readUsage(sc *scanner, key []byte) {
+	switch string(key) {
+	case "prompt_tokens":
+		r.PromptTokens = r.number(sc)
+	case "completion_tokens":
+		r.CompletionTokens = r.number(sc)
+	case "total_tokens":
+		r.TotalTokens = r.number(sc)
+	case "prompt_cost":
+		r.PromptCost = r.number(sc)
+	case "completion_cost":
+		r.CompletionCost = r.number(sc)
+	case "total_cost":
+		r.TotalCost = r.number(sc)
+	case "prompt_token_details":
+		r.PromptTokenDetails = r.details(sc)
+	case "completion_token_details":
+		r.CompletionTokenDetails = r.details(sc)
+	case "prompt_cost_details":
+		r.PromptCostDetails = r.details(sc)
+	case "completion_cost_details":
+		r.CompletionCostDetails = r.details(sc)
+	default:
+		sc.skip()
+	}
 }
 
 // str reads a string field; null is "", another type is kept as its JSON
