@@ -26,7 +26,7 @@ func (c *converter) putContent(attrs pcommon.Map, r *run, h *hints) {
 	if !isEmpty(r.Inputs) {
 		attrs.PutStr(attrInputs, bodyString(r.Inputs))
 		if msgs, ok := c.inputMessages(r.Inputs); ok {
-			attrs.PutStr(genai.InputMessages, genai.MessagesJSON(msgs))
+			attrs.PutStr(genai.InputMessages, c.messagesJSON(msgs))
 		}
 	}
 	if isEmpty(r.Outputs) {
@@ -36,7 +36,7 @@ func (c *converter) putContent(attrs pcommon.Map, r *run, h *hints) {
 	llm := h.typ == runLLM
 	resp := c.outputMessages(r.Outputs, llm)
 	if len(resp.msgs) > 0 {
-		attrs.PutStr(genai.OutputMessages, genai.MessagesJSON(resp.msgs))
+		attrs.PutStr(genai.OutputMessages, c.messagesJSON(resp.msgs))
 	}
 	if !llm {
 		return
@@ -58,6 +58,16 @@ func (c *converter) putContent(attrs pcommon.Map, r *run, h *hints) {
 		attrs.PutInt(genai.UsageOutputTokens, resp.usage.out)
 		attrs.PutInt(genai.UsageTotalTokens, resp.usage.total)
 	}
+}
+
+// messagesJSON renders messages in the converter's reused buffer.
+func (c *converter) messagesJSON(msgs []genai.Message) string {
+	c.buf = genai.AppendMessagesJSON(c.buf[:0], msgs)
+	out := string(c.buf)
+	if cap(c.buf) > 1<<20 {
+		c.buf = nil // do not keep one huge conversation's buffer
+	}
+	return out
 }
 
 // maybeMessages is a cheap test before decoding a blob: chat messages have

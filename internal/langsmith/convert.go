@@ -65,6 +65,7 @@ type converter struct {
 	warn    func()
 	iter    *jsoniter.Iterator // reused for every JSON blob
 	keys    keyCache
+	buf     []byte // reused to render messages
 }
 
 func newConverter(project, service string, warn func()) *converter {
@@ -390,11 +391,19 @@ func (c *converter) putEvents(s ptrace.Span, r *run) {
 }
 
 // attributeHint estimates how many attributes a run becomes, so that the
-// map is allocated once.
+// map is allocated once: the fixed ones, one per metadata member (nested
+// members counted too, a small overestimate), the details, and on model
+// calls their GenAI attributes (request, usage, response, messages).
 func attributeHint(r *run) int {
-	n := 12 + len(r.PromptTokenDetails) + len(r.CompletionTokenDetails) + len(r.PromptCostDetails) + len(r.CompletionCostDetails)
+	n := 14 + len(r.PromptTokenDetails) + len(r.CompletionTokenDetails) + len(r.PromptCostDetails) + len(r.CompletionCostDetails)
 	if len(r.Metadata) > 2 {
 		n += min(bytes.Count(r.Metadata, []byte(`":`)), 64)
+	}
+	if len(r.Extra) > 2 {
+		n += 3
+	}
+	if strings.EqualFold(r.RunType, runLLM) || strings.EqualFold(r.RunType, runEmbedding) {
+		n += 20
 	}
 	return n
 }

@@ -140,19 +140,6 @@ func (s *scanner) rawString() ([]byte, bool) {
 // content starts at start, -1 if none: the next quote not escaped by an odd
 // run of backslashes (found with bytes.IndexByte: contents are long).
 func stringEnd(b []byte, start int) int {
-	// Short strings (keys, ids) end before IndexByte pays off.
-	for j := start; j < len(b) && j < start+16; j++ {
-		switch b[j] {
-		case '"':
-			return j
-		case '\\':
-			return stringEndSlow(b, start)
-		}
-	}
-	return stringEndSlow(b, start)
-}
-
-func stringEndSlow(b []byte, start int) int {
 	for j := start; j < len(b); {
 		k := bytes.IndexByte(b[j:], '"')
 		if k < 0 {

@@ -83,6 +83,7 @@ type source struct {
 	now         func() time.Time
 	reads       reads
 	threadList  threadLists
+	runBuf      []run // reused by readRuns: a trace's runs are converted before the next are read
 }
 
 func newSource(c *Config, s poll.SourceSettings) *source {
@@ -191,10 +192,11 @@ func (s *source) readRuns(ctx context.Context, lt listed) ([]run, error) {
 	if err != nil {
 		return nil, s.apiError("reading the runs of trace "+lt.id, err)
 	}
-	p, err := decodeRuns(resp.Body)
+	p, err := decodeRunsInto(resp.Body, s.runBuf)
 	if err != nil {
 		return nil, fmt.Errorf("langsmith: reading the runs of trace %s: %w", lt.id, err)
 	}
+	s.runBuf = p.Items
 	return p.Items, nil
 }
 

@@ -65,8 +65,13 @@ type runsPage struct {
 
 // decodeRuns decodes a runs answer. Raw JSON values (inputs, outputs,
 // extra, metadata, kwargs) are slices of body.
-func decodeRuns(body []byte) (runsPage, error) {
-	p := runsPage{Items: make([]run, 0, 16)}
+func decodeRuns(body []byte) (runsPage, error) { return decodeRunsInto(body, nil) }
+
+// decodeRunsInto is decodeRuns appending to dst[:0]: a source reads one
+// trace's runs at a time, converts them, and reuses the slice (a run is
+// large; most of the decoder's allocation was growing new slices).
+func decodeRunsInto(body []byte, dst []run) (runsPage, error) {
+	p := runsPage{Items: dst[:0]}
 	sc := &scanner{b: body}
 	if sc.next() != '{' {
 		return p, fmt.Errorf("unexpected answer: want a JSON object, got %q", snippet(body))
