@@ -243,3 +243,21 @@ func TestDottedParent(t *testing.T) {
 		assert.Equal(t, want, dottedParent(in), in)
 	}
 }
+
+// TestSameMillisecondRunsKeepDistinctSpanIDs: UUIDv7 runs created in the
+// same millisecond share their first 8 bytes but for 12 random bits (and
+// the SDK's monotonic counter can make those equal too); LangSmith's own
+// exporter would give them one span id. The last 8 bytes keep them apart.
+func TestSameMillisecondRunsKeepDistinctSpanIDs(t *testing.T) {
+	runs := []string{
+		`{"id":"` + qTrace + `","trace_id":"` + qTrace + `","start_time":"2025-01-15T09:30:00Z"}`,
+		`{"id":"0194694c-5f03-70c6-a6a3-a4506513270e","trace_id":"` + qTrace + `","parent_run_ids":["` + qTrace + `"],"start_time":"2025-01-15T09:30:00Z"}`,
+		`{"id":"0194694c-5f03-70c6-9f1e-00c2b44d9a71","trace_id":"` + qTrace + `","parent_run_ids":["` + qTrace + `"],"start_time":"2025-01-15T09:30:00Z"}`,
+	}
+	tr, warns := convertRuns(t, `{"items":[`+strings.Join(runs, ",")+`]}`)
+	assert.Zero(t, warns)
+	ss := tr.Spans.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	assert.NotEqual(t, ss.At(1).SpanID(), ss.At(2).SpanID())
+	assert.Equal(t, ss.At(0).SpanID(), ss.At(1).ParentSpanID())
+	assert.Equal(t, ss.At(0).SpanID(), ss.At(2).ParentSpanID())
+}
