@@ -29,7 +29,7 @@ func benchPage(tb testing.TB) []benchTrace {
 	creds := sim.Credentials{APIKey: "k", Project: "bench"}
 	srv, err := sim.Start([]sim.Part{&langsmithsim.Part{}}, &sim.Env{Data: data, Clock: clock, Creds: creds}, nil, nil)
 	require.NoError(tb, err)
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	out := make([]benchTrace, 0, data.Len())
 	for i := range data.Len() {
 		tr := data.Trace(i)
@@ -41,7 +41,7 @@ func benchPage(tb testing.TB) []benchTrace {
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(tb, err)
 		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		require.NoError(tb, err)
 		require.Equal(tb, http.StatusOK, resp.StatusCode, string(body))
 		out = append(out, benchTrace{id: id, start: tr.Spans[0].Start, body: body})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -207,7 +208,7 @@ func runHash(id string, end *string, status string) uint64 {
 	h.Write([]byte{0})
 	if end != nil {
 		if t, err := convert.ParseTime(*end); err == nil {
-			fmt.Fprint(h, t.UnixNano())
+			h.Write(strconv.AppendInt(nil, t.UnixNano(), 10))
 		} else {
 			h.Write([]byte(*end))
 		}

@@ -468,7 +468,7 @@ func (f *fastReader) usage() usage {
 			dst = &total
 		}
 		c := f.sc.next()
-		if dst == nil || !(c == '-' || c >= '0' && c <= '9') {
+		if dst == nil || c != '-' && (c < '0' || c > '9') {
 			f.sc.skip()
 			return f.sc.err == nil
 		}

@@ -69,7 +69,7 @@ func (w *world) do(method, path string, query url.Values, body any, header http.
 	req.Header = header.Clone()
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(w.t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(w.t, err)
 	return resp.StatusCode, b
