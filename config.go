@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/llmtrace/llmtrace/internal/langsmith"
 	"github.com/llmtrace/llmtrace/internal/langtrace"
 	"github.com/llmtrace/llmtrace/internal/langwatch"
 	"github.com/llmtrace/llmtrace/internal/opik"
@@ -65,6 +66,8 @@ type Config struct {
 	Opik *opik.Config `mapstructure:"opik"`
 	// LangWatch polls one LangWatch project.
 	LangWatch *langwatch.Config `mapstructure:"langwatch"`
+	// LangSmith polls one LangSmith tracing project.
+	LangSmith *langsmith.Config `mapstructure:"langsmith"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
