@@ -127,8 +127,8 @@ func (c *Config) Identity() []string {
 	return []string{c.WorkspaceID, c.ProjectName, c.ProjectID, c.Discovery}
 }
 
-// Paging: page tokens are the cursors of the discovery list, of page_size
-// items.
+// Paging is the discovery mode and page_size: page tokens are the cursors
+// of the discovery list, of page_size items.
 func (c *Config) Paging() []string { return []string{c.Discovery, strconv.Itoa(c.PageSize)} }
 
 // Documented limits of LangSmith Cloud, per API key: 1000 requests per 10 s

@@ -193,14 +193,14 @@ func (s *scanner) number() (n number, unexpected bool) {
 		if !ok {
 			return n, false
 		}
-		f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64)
+		f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64) //nolint:gosec // parsed, never kept
 		return number{V: f, Set: err == nil}, err != nil
 	case c == 'n':
 		s.literal("null")
 		return n, false
 	case c == '-' || c >= '0' && c <= '9':
 		raw := s.skip()
-		f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64)
+		f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64) //nolint:gosec // parsed, never kept
 		return number{V: f, Set: err == nil}, err != nil
 	}
 	s.skip()
@@ -361,7 +361,7 @@ func bodyString(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
+	return unsafe.String(unsafe.SliceData(b), len(b)) //nolint:gosec // a read-only view, see above
 }
 
 // strValue reads a string value (the next value must be a string).

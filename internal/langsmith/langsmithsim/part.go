@@ -102,7 +102,7 @@ func (p *Part) ReceiverConfig(endpoint string, creds sim.Credentials) map[string
 	return block
 }
 
-// Scenarios: every trace (discovery: traces), then threaded traces only
+// Scenarios are two runs: every trace (discovery: traces), then threaded traces only
 // (discovery: threads) on a part whose ground truth holds only those. Both
 // have a backlog, then live traces; PENDING roots that end minutes later,
 // runs created PENDING and patched, late export batches, OTLP-ingested
