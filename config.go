@@ -13,6 +13,7 @@ import (
 	"github.com/llmtrace/llmtrace/internal/langtrace"
 	"github.com/llmtrace/llmtrace/internal/opik"
 	"github.com/llmtrace/llmtrace/internal/poll"
+	"github.com/llmtrace/llmtrace/internal/promptlayer"
 )
 
 // Config is the configuration of the llmtrace receiver. Each vendor block is
@@ -54,6 +55,8 @@ type Config struct {
 	Langtrace *langtrace.Config `mapstructure:"langtrace"`
 	// Opik polls one Opik project.
 	Opik *opik.Config `mapstructure:"opik"`
+	// PromptLayer polls the workspace of one PromptLayer API key.
+	PromptLayer *promptlayer.Config `mapstructure:"promptlayer"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
