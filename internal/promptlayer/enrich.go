@@ -3,7 +3,6 @@ package promptlayer
 import (
 	"strconv"
 	"strings"
-	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -122,7 +121,11 @@ func (c *converter) logTrace(log *requestLog) poll.Trace {
 	if log.Status != "" {
 		attrs.PutStr(attrStatus, log.Status)
 	}
-	return poll.Trace{ID: traceID, Time: start, Spans: td}
+	at := log.placed()
+	if at.IsZero() {
+		at = start
+	}
+	return poll.Trace{ID: traceID, Time: at, Spans: td}
 }
 
 // logName names the span of a request log without a trace.
@@ -136,12 +139,4 @@ func logName(log *requestLog) string {
 		return log.Model
 	}
 	return "request " + strconv.FormatInt(log.ID, 10)
-}
-
-// logTime is a request log's place on the query axis.
-func logTime(log *requestLog, fallback time.Time) time.Time {
-	if !log.Start.IsZero() {
-		return log.Start
-	}
-	return fallback
 }

@@ -190,7 +190,10 @@ func (s *source) trace(ctx context.Context, found *requestLog) (poll.Trace, bool
 	}
 	// A request log whose start could not be read still places its trace
 	// in the window.
-	at := logTime(found, s.query.q.From)
+	at := found.placed()
+	if at.IsZero() {
+		at = s.query.q.From
+	}
 	for i := range wt.Spans {
 		rid := wt.Spans[i].RequestLogID
 		if rid <= 0 {
@@ -204,11 +207,11 @@ func (s *source) trace(ctx context.Context, found *requestLog) (poll.Trace, bool
 			s.warn() // the span stays without its request log's attributes
 			continue
 		}
-		if log.Start.After(at) {
-			at = log.Start
+		if t := log.placed(); t.After(at) {
+			at = t
 		}
 	}
-	td := s.conv.trace(id, &wt, s.logs.lookup, logTime(found, time.Time{}))
+	td := s.conv.trace(id, &wt, s.logs.lookup, found.Start)
 	return poll.Trace{ID: id, Time: at, Spans: td}, true, nil
 }
 
@@ -260,9 +263,21 @@ func (r *requestLog) merge(item *searchItem) {
 	if !r.HasPrice && item.HasPrice {
 		r.Price, r.HasPrice = item.Price, true
 	}
+	if !item.Start.IsZero() {
+		r.Listed = item.Start
+	}
 	if r.Start.IsZero() {
 		r.Start = item.Start
 	}
+}
+
+// placed is where the request log sits on the query axis: the later of its
+// request_start_time and where the search listed it.
+func (r *requestLog) placed() time.Time {
+	if r.Listed.After(r.Start) {
+		return r.Listed
+	}
+	return r.Start
 }
 
 // searchRequest is the body of POST /api/public/v2/requests/search.

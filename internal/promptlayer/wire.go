@@ -148,6 +148,9 @@ type requestLog struct {
 	HasPrice bool
 
 	Start, End time.Time // zero when absent or unreadable
+	// Listed is request_start_time as the search listed it; a search
+	// window found the request log there, even should the detail disagree.
+	Listed time.Time
 	// Operation is derived from the prompt blueprint: embeddings for the
 	// embeddings API type, chat for chat templates, text_completion for
 	// completion templates; "" when unknown.
