@@ -276,7 +276,10 @@ func TestRequestLogQuirks(t *testing.T) {
 		check func(t *testing.T, r *requestLog)
 	}{
 		{"embeddings by the model's api_type", `{"prompt_blueprint":{"prompt_template":{"type":"completion","content":[{"type":"text","text":"x"}]},"metadata":{"model":{"api_type":"embeddings"}}}}`,
-			func(t *testing.T, r *requestLog) { assert.Equal(t, "embeddings", r.Operation); assert.Empty(t, r.Messages) }},
+			func(t *testing.T, r *requestLog) {
+				assert.Equal(t, "embeddings", r.Operation)
+				assert.Empty(t, r.Messages)
+			}},
 		{"a completion template", `{"prompt_blueprint":{"prompt_template":{"type":"completion"}}}`,
 			func(t *testing.T, r *requestLog) { assert.Equal(t, "text_completion", r.Operation) }},
 		{"no template", `{"prompt_blueprint":{}}`,
