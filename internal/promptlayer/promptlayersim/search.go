@@ -130,8 +130,8 @@ func parseSearch(raw []byte) (searchRequest, *validation, badFilter) {
 	}
 	req.page = intField(v, body, "page", 1, 1, 0)
 	req.perPage = intField(v, body, "per_page", defaultPerPage, 1, maxPerPage)
-	req.sortBy = enumField(v, body, "sort_by", sortFields)
-	req.sortOrder = enumField(v, body, "sort_order", sortOrders)
+	req.sortBy = enumField(v, body, []any{"body"}, "sort_by", sortFields)
+	req.sortOrder = enumField(v, body, []any{"body"}, "sort_order", sortOrders)
 	if b, ok := body["include_prompt_name"]; ok && string(b) != "null" {
 		if err := json.Unmarshal(b, &req.includePrompt); err != nil {
 			v.add("bool_type", []any{"body", "include_prompt_name"}, "Input should be a valid boolean", decoded(b), nil)
@@ -192,7 +192,7 @@ func intField(v *validation, body map[string]json.RawMessage, name string, def, 
 }
 
 // enumField reads an optional member that must be one of values.
-func enumField(v *validation, body map[string]json.RawMessage, name string, values []string) string {
+func enumField(v *validation, body map[string]json.RawMessage, loc []any, name string, values []string) string {
 	raw, ok := body[name]
 	if !ok || string(raw) == "null" {
 		return ""
@@ -202,7 +202,7 @@ func enumField(v *validation, body map[string]json.RawMessage, name string, valu
 		return s
 	}
 	expected := enumText(values)
-	v.add("enum", []any{"body", name}, "Input should be "+expected, decoded(raw), map[string]any{"expected": expected})
+	v.add("enum", append(slices.Clone(loc), name), "Input should be "+expected, decoded(raw), map[string]any{"expected": expected})
 	return ""
 }
 
@@ -269,8 +269,8 @@ func parseFilter(v *validation, obj map[string]json.RawMessage, raw json.RawMess
 		v.add("model_attributes_type", loc, "Input should be a valid dictionary or object to extract fields from", decoded(raw), nil)
 		return cond{}, ""
 	}
-	field := enumField(v, obj, "field", filterFields)
-	op := enumField(v, obj, "operator", filterOperators)
+	field := enumField(v, obj, loc, "field", filterFields)
+	op := enumField(v, obj, loc, "operator", filterOperators)
 	for _, name := range []string{"field", "operator"} {
 		if _, ok := obj[name]; !ok {
 			v.add("missing", append(slices.Clone(loc), name), "Field required", decodedObject(obj), nil)
