@@ -297,10 +297,10 @@ func TestSchemaCheckerFails(t *testing.T) {
 	schema, err := spec.response("/api/public/v2/requests/{request_id}", "GET", 200)
 	require.NoError(t, err)
 	for _, bad := range []string{
-		`{"success":true,"request_id":1}`,                          // prompt_blueprint missing
-		`{"success":false,"prompt_blueprint":{},"request_id":1}`,   // success must be true
-		`{"success":true,"prompt_blueprint":{},"request_id":1.5}`,  // not an integer
-		`{"success":true,"prompt_blueprint":[],"request_id":1}`,    // not an object
+		`{"success":true,"request_id":1}`,                         // prompt_blueprint missing
+		`{"success":false,"prompt_blueprint":{},"request_id":1}`,  // success must be true
+		`{"success":true,"prompt_blueprint":{},"request_id":1.5}`, // not an integer
+		`{"success":true,"prompt_blueprint":[],"request_id":1}`,   // not an object
 		`{"success":true,"prompt_blueprint":{},"request_id":1,"request_start_time":"noon"}`,
 	} {
 		var v any
