@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	jsoniter "github.com/json-iterator/go"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
@@ -31,73 +30,23 @@ type converter struct {
 	// resource service.name, else DefaultServiceName.
 	service string
 	warn    func()
-	iter    *jsoniter.Iterator // reused for events and links
-	keys    map[string]string  // "promptlayer." + member name
+	keys    map[string]string // "promptlayer." + member name
+	// scratch is the span being decoded; it is moved to its ResourceSpans
+	// once complete, which empties it for the next one.
+	scratch ptrace.Span
+	// attrHint is the attribute capacity reserved for the next span.
+	attrHint int
 }
 
 func newConverter(project, service string, warn func()) *converter {
 	if warn == nil {
 		warn = func() {}
 	}
-	return &converter{project: project, service: service, warn: warn, iter: jsoniter.NewIterator(jsonAPI), keys: map[string]string{}}
+	return &converter{project: project, service: service, warn: warn, keys: map[string]string{}, scratch: ptrace.NewSpan()}
 }
 
 // logLookup returns the request log with an id, nil when it is unknown.
 type logLookup func(id int64) *requestLog
-
-// trace converts a trace answer into one trace with the given ID. Spans are
-// grouped by their resource (one ResourceSpans each); a span with a
-// request_log_id is enriched from that request log. fallback is the start
-// of a span whose start is unreadable and that has nothing better.
-func (c *converter) trace(id pcommon.TraceID, wt *wireTrace, logs logLookup, fallback time.Time) ptrace.Traces {
-	td := ptrace.NewTraces()
-	type group struct {
-		key   string
-		spans ptrace.SpanSlice
-	}
-	var groups []group
-	hexID := id.String()
-	for i := range wt.Spans {
-		ws := &wt.Spans[i]
-		g := -1
-		for k := range groups {
-			if groups[k].key == string(ws.Resource) {
-				g = k
-				break
-			}
-		}
-		if g < 0 {
-			groups = append(groups, group{key: string(ws.Resource), spans: c.resourceSpans(td, ws, len(wt.Spans))})
-			g = len(groups) - 1
-		}
-		var log *requestLog
-		if ws.RequestLogID > 0 && logs != nil {
-			log = logs(ws.RequestLogID)
-		}
-		c.span(groups[g].spans.AppendEmpty(), id, hexID, ws, log, fallback)
-	}
-	return td
-}
-
-// resourceSpans starts the ResourceSpans of a span's resource: its
-// attributes with their JSON types, then service.name (the configured
-// service_name, else the resource's own, else "promptlayer"),
-// llmtrace.vendor and llmtrace.project.
-func (c *converter) resourceSpans(td ptrace.Traces, ws *wireSpan, hint int) ptrace.SpanSlice {
-	rs := td.ResourceSpans().AppendEmpty()
-	attrs := rs.Resource().Attributes()
-	if ws.ResourceAttributes != nil {
-		if err := convert.JSONToMap(ws.ResourceAttributes, attrs); err != nil {
-			c.warn()
-		}
-	}
-	c.putResourceNames(attrs)
-	rs.SetSchemaUrl(ws.SchemaURL)
-	ss := rs.ScopeSpans().AppendEmpty()
-	ss.Scope().SetName(poll.ScopeName)
-	ss.Spans().EnsureCapacity(hint)
-	return ss.Spans()
-}
 
 func (c *converter) putResourceNames(attrs pcommon.Map) {
 	switch v, ok := attrs.Get(poll.AttrServiceName); {
@@ -111,93 +60,48 @@ func (c *converter) putResourceNames(attrs pcommon.Map) {
 	attrs.PutStr(poll.AttrProject, c.project)
 }
 
-// span converts one span.
-func (c *converter) span(s ptrace.Span, traceID pcommon.TraceID, hexID string, ws *wireSpan, log *requestLog, fallback time.Time) {
-	for range ws.Problems {
-		c.warn()
-	}
-	attrs := s.Attributes()
-	if ws.Attributes != nil {
-		if err := convert.JSONToMap(ws.Attributes, attrs); err != nil {
-			c.warn()
-		}
-	}
-	s.SetTraceID(traceID)
-	if ws.TraceID != "" {
-		if own, err := convert.TraceID(ws.TraceID); err != nil || own != traceID {
-			c.warn()
-			attrs.PutStr(attrTraceID, ws.TraceID)
-		}
-	}
-	s.SetSpanID(c.spanID(ws, hexID))
-	c.parent(s, ws, hexID)
-	s.SetName(nonEmpty(ws.Name, "span"))
-	c.kind(s, ws.Kind)
-	c.status(s, ws.StatusCode, ws.StatusDescription)
-	c.traceState(s, ws.TraceState)
-	if log != nil && fallback.IsZero() {
-		fallback = log.Start
-	}
-	c.times(s, ws.Start, ws.End, fallback)
-	if ws.Events != nil {
-		c.events(s.Events(), ws.Events, s.StartTimestamp())
-	}
-	if ws.Links != nil {
-		c.links(s.Links(), ws.Links, hexID)
-	}
-	for i := range ws.Extra {
-		if err := convert.PutJSON(attrs, c.key(ws.Extra[i].Key), ws.Extra[i].Raw); err != nil {
-			c.warn()
-		}
-	}
-	if ws.RequestLogID > 0 {
-		attrs.PutInt(attrRequestLogID, ws.RequestLogID)
-	}
-	if log != nil {
-		enrich(attrs, log, false)
-	}
-}
-
-// spanID is span_id as its 8 bytes; anything else is hashed (warning). A
-// span without an id gets a hash of its trace, name and times, which are
-// stable across reads.
-func (c *converter) spanID(ws *wireSpan, hexID string) pcommon.SpanID {
-	if ws.SpanID != "" {
-		if id, err := convert.SpanID(ws.SpanID); err == nil {
+// spanID is span_id (else context.span_id) as its 8 bytes; anything else
+// is hashed (warning). A span without an id gets a hash of its trace, name
+// and times, which are stable across reads.
+func (c *converter) spanID(txt *spanText, hexID string) pcommon.SpanID {
+	if txt.spanID != "" {
+		if id, err := convert.SpanID(txt.spanID); err == nil {
 			return id
 		}
 		c.warn()
-		return convert.HashSpanID(Name, hexID, ws.SpanID)
+		return convert.HashSpanID(Name, hexID, txt.spanID)
 	}
 	c.warn()
-	return convert.HashSpanID(Name, hexID, ws.Name, ws.Start, ws.End)
+	return convert.HashSpanID(Name, hexID, txt.name, nonEmpty(txt.startTime, txt.start), nonEmpty(txt.endTime, txt.end))
 }
 
 // parent sets parent_id; null is a root. A parent that is the span itself
 // is dropped (warning). A parent not among the spans read is kept: it may
 // still arrive (PromptLayer shows a span once it has ended and been
 // exported).
-func (c *converter) parent(s ptrace.Span, ws *wireSpan, hexID string) {
-	if ws.ParentID == "" {
+func (c *converter) parent(s ptrace.Span, parentID, hexID string) {
+	if parentID == "" {
 		return
 	}
-	id, err := convert.SpanID(ws.ParentID)
+	id, err := convert.SpanID(parentID)
 	if err != nil {
 		c.warn()
-		id = convert.HashSpanID(Name, hexID, ws.ParentID)
+		id = convert.HashSpanID(Name, hexID, parentID)
 	}
 	if id == s.SpanID() {
 		c.warn()
-		s.Attributes().PutStr(attrParentID, ws.ParentID)
+		s.Attributes().PutStr(attrParentID, parentID)
 		return
 	}
 	s.SetParentSpanID(id)
 }
 
 // times sets start and end at full precision. An end "" (null) leaves the
-// end 0: in progress. An unreadable start falls back to the end, else to
-// fallback; an unreadable end to the start (warnings).
-func (c *converter) times(s ptrace.Span, startText, endText string, fallback time.Time) {
+// end 0: in progress. An unreadable start falls back to the end, an
+// unreadable end to the start (warnings). A span without any readable time
+// waits for finish to set its start (pendingStart), and its end when it has
+// one (pendingClosed).
+func (c *converter) times(s ptrace.Span, startText, endText string) pending {
 	start, err := convert.ParseTime(startText)
 	startOK := err == nil
 	var end time.Time
@@ -211,9 +115,13 @@ func (c *converter) times(s ptrace.Span, startText, endText string, fallback tim
 	}
 	if !startOK {
 		c.warn()
-		start = fallback
-		if endOK {
+		switch {
+		case endOK:
 			start = end
+		case endText != "":
+			return pendingClosed
+		default:
+			return pendingStart
 		}
 	}
 	s.SetStartTimestamp(convert.Timestamp(start))
@@ -223,7 +131,18 @@ func (c *converter) times(s ptrace.Span, startText, endText string, fallback tim
 	case endText != "":
 		s.SetEndTimestamp(convert.Timestamp(start))
 	}
+	c.stampEvents(s)
+	return timesSet
 }
+
+// pending is what finish still has to set of a span's times.
+type pending uint8
+
+const (
+	timesSet      pending = iota
+	pendingStart          // the start; the span is in progress
+	pendingClosed         // the start, and the end at the start
+)
 
 func (c *converter) kind(s ptrace.Span, text string) {
 	k, ok := parseKind(text)

@@ -34,13 +34,12 @@ func convertOne(t *testing.T, members string, logs map[int64]*requestLog, servic
 		fields = append(fields, members)
 	}
 	body := `{"success":true,"spans":[{` + strings.Join(fields, ",") + `}]}`
-	wt, err := decodeTrace([]byte(body))
-	require.NoError(t, err)
 	warns := 0
 	c := newConverter("key-test", service, func() { warns++ })
 	id, err := convert.TraceID(quirkTrace)
 	require.NoError(t, err)
-	td := c.trace(id, &wt, func(id int64) *requestLog { return logs[id] }, time.Date(2026, 3, 20, 14, 0, 0, 0, time.UTC))
+	td, _, err := c.trace(id, []byte(body), func(id int64) *requestLog { return logs[id] }, time.Date(2026, 3, 20, 14, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
 	require.Equal(t, 1, td.SpanCount())
 	rs := td.ResourceSpans().At(0)
 	return rs.ScopeSpans().At(0).Spans().At(0), rs.Resource(), warns
@@ -227,9 +226,8 @@ func TestSpansOfOneResourceShareIt(t *testing.T) {
 		{"span_id":"0000000000000001","resource":{"attributes":{"service.name":"a"}}},
 		{"span_id":"0000000000000002","resource":{"attributes":{"service.name":"b"}}},
 		{"span_id":"0000000000000003","resource":{"attributes":{"service.name":"a"}}}]}`
-	wt, err := decodeTrace([]byte(body))
+	td, _, err := newConverter("p", "", nil).trace(pcommon.TraceID{1}, []byte(body), nil, time.Time{})
 	require.NoError(t, err)
-	td := newConverter("p", "", nil).trace(pcommon.TraceID{1}, &wt, nil, time.Time{})
 	require.Equal(t, 2, td.ResourceSpans().Len())
 	assert.Equal(t, 2, td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().Len())
 	assert.Equal(t, 1, td.ResourceSpans().At(1).ScopeSpans().At(0).Spans().Len())

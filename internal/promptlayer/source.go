@@ -176,17 +176,17 @@ func (s *source) trace(ctx context.Context, found *requestLog) (poll.Trace, bool
 	if err != nil {
 		return poll.Trace{}, false, apiError("reading trace "+found.TraceID, err)
 	}
-	wt, err := decodeTrace(resp.Body)
-	if err != nil {
-		return poll.Trace{}, false, fmt.Errorf("promptlayer: reading trace %s: %w", found.TraceID, err)
-	}
-	if len(wt.Spans) == 0 {
-		return poll.Trace{}, false, nil
-	}
 	id, err := convert.TraceID(found.TraceID)
 	if err != nil {
 		s.warn()
 		id = convert.TraceIDOrHash(found.TraceID, Name)
+	}
+	dt, err := s.conv.decode(id, resp.Body)
+	if err != nil {
+		return poll.Trace{}, false, fmt.Errorf("promptlayer: reading trace %s: %w", found.TraceID, err)
+	}
+	if len(dt.spans) == 0 {
+		return poll.Trace{}, false, nil
 	}
 	// A request log whose start could not be read still places its trace
 	// in the window.
@@ -194,11 +194,7 @@ func (s *source) trace(ctx context.Context, found *requestLog) (poll.Trace, bool
 	if at.IsZero() {
 		at = s.query.q.From
 	}
-	for i := range wt.Spans {
-		rid := wt.Spans[i].RequestLogID
-		if rid <= 0 {
-			continue
-		}
+	for _, rid := range dt.requestLogIDs() {
 		log, err := s.requestLog(ctx, rid, nil)
 		if err != nil {
 			return poll.Trace{}, false, err
@@ -211,7 +207,7 @@ func (s *source) trace(ctx context.Context, found *requestLog) (poll.Trace, bool
 			at = t
 		}
 	}
-	td := s.conv.trace(id, &wt, s.logs.lookup, found.Start)
+	td := s.conv.finish(dt, s.logs.lookup, found.Start)
 	return poll.Trace{ID: id, Time: at, Spans: td}, true, nil
 }
 

@@ -2,309 +2,329 @@ package promptlayer
 
 import (
 	"fmt"
+	"time"
 
-	jsoniter "github.com/json-iterator/go"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/llmtrace/llmtrace/internal/convert"
+	"github.com/llmtrace/llmtrace/internal/poll"
 )
 
-// wireTrace is one answer of GET /api/public/v2/traces/{trace_id}. Two
-// shapes exist in PromptLayer's own documents: the serializer of the first
-// spec (2026-03: {success, spans} with per-span start/end, trace_id,
-// context, kind, status, attributes, resource, events, links) and the newer
-// example ({success, trace_id, spans} with start_time/end_time). Both are
-// read into the same fields.
-type wireTrace struct {
-	TraceID string // top level, newer shape only
-	Spans   []wireSpan
+// A trace answer (GET /api/public/v2/traces/{trace_id}) comes in two shapes
+// in PromptLayer's own documents: the serializer of the first spec (2026-03:
+// {success, spans} with per-span trace_id, start/end, context, kind,
+// status, attributes, resource, events, links) and the newer example
+// ({success, trace_id, spans} with start_time/end_time). Both are decoded
+// by the same single pass, straight into pdata: each span into a scratch
+// span, then moved to the ResourceSpans of its resource.
+
+// decodedTrace is a decoded trace answer whose spans still wait for their
+// request logs (finish).
+type decodedTrace struct {
+	traces ptrace.Traces
+	spans  []decodedSpan
+	groups []resourceGroup
 }
 
-// wireSpan is one span as PromptLayer serves it. Blobs (attributes,
-// resource attributes, events, links) stay raw and are decoded straight into
-// pdata by the conversion; members without a mapping are kept raw in Extra.
-type wireSpan struct {
-	Name     string
-	TraceID  string // trace_id, else context.trace_id
-	SpanID   string // span_id, else context.span_id
-	ParentID string // "" for null: a root
-	// TraceState is context.trace_state.
-	TraceState string
-	// Start and End are start/start_time and end/end_time: ISO strings, or
-	// the text of a number (an epoch, unit guessed by magnitude). End ""
-	// is null: in progress.
-	Start, End string
-	// Kind is kind: its string, or the text of a number.
-	Kind string
-	// StatusCode and StatusDescription are status.status_code (string or
-	// the text of a number) and status.description.
-	StatusCode        string
-	StatusDescription string
-
-	Attributes []byte // raw JSON object, nil when absent or null
-	// Resource is the raw resource object (the grouping key);
-	// ResourceAttributes and SchemaURL are its members.
-	Resource           []byte
-	ResourceAttributes []byte
-	SchemaURL          string
-	Events             []byte // raw JSON array
-	Links              []byte // raw JSON array
-
-	RequestLogID int64 // 0 when the span made no request log
-
-	Extra []rawField
-	// Problems counts members of an unexpected type (a warning each).
-	Problems int
+type decodedSpan struct {
+	span         ptrace.Span
+	requestLogID int64 // 0 when the span made no request log
+	// times says what finish still has to set (a span without any
+	// readable time takes its request log's start, else the fallback).
+	times pending
 }
 
-// rawField is a member without a mapping, kept as promptlayer.<key>.
-type rawField struct {
-	Key string
-	Raw []byte
+// resourceGroup is the ResourceSpans of one resource (its raw JSON).
+type resourceGroup struct {
+	key   string
+	spans ptrace.SpanSlice
 }
 
-// ignoredSpanField lists members deliberately not converted: id is
-// PromptLayer's internal row id.
-func ignoredSpanField(k string) bool { return k == "id" }
+// spanText holds the members a span's conversion needs once it has read
+// them all (the order of members is free).
+type spanText struct {
+	name, traceID, spanID, parentID, traceState string
+	start, startTime, end, endTime              string
+	resource                                    []byte // raw, nil when none
+	requestLogID                                int64
+}
 
-// decodeTrace decodes a trace answer.
-func decodeTrace(body []byte) (wireTrace, error) {
-	var t wireTrace
-	var arena []byte
-	it := jsonAPI.BorrowIterator(body)
-	defer jsonAPI.ReturnIterator(it)
-	if it.WhatIsNext() != jsoniter.ObjectValue {
-		return t, fmt.Errorf("unexpected answer: want a JSON object, got %q", snippet(body))
+// decode reads a trace answer into spans of trace id.
+func (c *converter) decode(id pcommon.TraceID, body []byte) (*decodedTrace, error) {
+	dt := &decodedTrace{traces: ptrace.NewTraces()}
+	hexID := id.String()
+	sc := &scanner{b: body}
+	if sc.peek() != '{' {
+		return nil, fmt.Errorf("unexpected answer: want a JSON object, got %q", snippet(body))
 	}
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch key {
-		case "trace_id":
-			t.TraceID = readStr(it)
-		case "spans":
-			if it.WhatIsNext() != jsoniter.ArrayValue {
-				it.Skip()
-				return it.Error == nil
-			}
-			t.Spans = make([]wireSpan, 0, 16)
-			it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-				if it.WhatIsNext() != jsoniter.ObjectValue {
-					it.Skip()
-					return it.Error == nil
-				}
-				t.Spans = append(t.Spans, wireSpan{})
-				readSpan(it, &t.Spans[len(t.Spans)-1], &arena)
-				return it.Error == nil
-			})
-		default:
-			it.Skip()
+	sc.object(func(key []byte) bool {
+		if string(key) != "spans" || sc.peek() != '[' {
+			sc.value()
+			return true
 		}
-		return it.Error == nil
+		sc.array(func() bool {
+			if sc.peek() != '{' {
+				c.warn()
+				sc.value()
+				return true
+			}
+			c.decodeSpan(sc, dt, id, hexID)
+			return true
+		})
+		return true
 	})
-	if convert.Failed(it) {
-		return t, fmt.Errorf("malformed JSON answer: %w", it.Error)
+	if sc.err != nil {
+		return nil, fmt.Errorf("malformed JSON answer: %w", sc.err)
 	}
-	return t, nil
+	return dt, nil
 }
 
-// readSpan decodes one span object. start_time and end_time win over start
-// and end when a span has both.
-func readSpan(it *jsoniter.Iterator, s *wireSpan, arena *[]byte) {
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch key {
-		case "name":
-			s.Name = s.str(it)
-		case "trace_id":
-			s.TraceID = s.str(it)
-		case "span_id":
-			s.SpanID = s.str(it)
-		case "parent_id":
-			s.ParentID = s.str(it)
-		case "start", "start_time":
-			if v := s.scalar(it); v != "" && (s.Start == "" || key == "start_time") {
-				s.Start = v
-			}
-		case "end", "end_time":
-			if v := s.scalar(it); v != "" && (s.End == "" || key == "end_time") {
-				s.End = v
-			}
-		case "kind":
-			s.Kind = s.scalar(it)
-		case "status":
-			s.readStatus(it)
-		case "context":
-			s.readContext(it)
-		case "attributes":
-			s.Attributes = s.object(it, arena)
-		case "resource":
-			s.readResource(it, arena)
-		case "events":
-			s.Events = s.array(it, arena)
-		case "links":
-			s.Links = s.array(it, arena)
-		case "request_log_id":
-			s.readRequestLogID(it)
-		default:
-			if ignoredSpanField(key) {
-				it.Skip()
-			} else if raw := rawValue(it, arena); raw != nil {
-				s.Extra = append(s.Extra, rawField{Key: key, Raw: raw})
-			}
-		}
-		return it.Error == nil
+// decodeSpan reads one span object into the scratch span, completes it and
+// moves it to the ResourceSpans of its resource.
+func (c *converter) decodeSpan(sc *scanner, dt *decodedTrace, id pcommon.TraceID, hexID string) {
+	s := c.scratch
+	// Reserve about what the previous span had (plus the request log's
+	// attributes): growing the attribute slice is a good part of the cost.
+	s.Attributes().EnsureCapacity(c.attrHint)
+	var txt spanText
+	sc.object(func(key []byte) bool {
+		c.member(sc, s, &txt, key, hexID)
+		return true
 	})
+	if !sc.ok() {
+		c.scratch = ptrace.NewSpan() // the answer is malformed: decode fails
+		return
+	}
+	c.attrHint = s.Attributes().Len() + 9
+	times := c.complete(s, &txt, id, hexID)
+	if txt.requestLogID > 0 {
+		s.Attributes().PutInt(attrRequestLogID, txt.requestLogID)
+	}
+	dest := c.group(dt, txt.resource).AppendEmpty()
+	s.MoveTo(dest)
+	dt.spans = append(dt.spans, decodedSpan{span: dest, requestLogID: txt.requestLogID, times: times})
 }
 
-// readRequestLogID reads request_log_id like PromptLayer's SDKs do: an
-// integer or a numeric string; null, booleans and others mean none.
-func (s *wireSpan) readRequestLogID(it *jsoniter.Iterator) {
-	switch it.WhatIsNext() {
-	case jsoniter.NilValue, jsoniter.BoolValue:
-		it.Skip()
+// member reads one member of a span.
+func (c *converter) member(sc *scanner, s ptrace.Span, txt *spanText, key []byte, hexID string) {
+	switch string(key) {
+	case "name":
+		txt.name = c.text(sc)
+	case "trace_id":
+		txt.traceID = c.text(sc)
+	case "span_id":
+		txt.spanID = c.text(sc)
+	case "parent_id":
+		txt.parentID = c.text(sc)
+	case "start":
+		txt.start = c.text(sc)
+	case "start_time":
+		txt.startTime = c.text(sc)
+	case "end":
+		txt.end = c.text(sc)
+	case "end_time":
+		txt.endTime = c.text(sc)
+	case "kind":
+		c.kind(s, c.text(sc))
+	case "status":
+		c.readStatus(sc, s)
+	case "context":
+		c.readContext(sc, txt)
+	case "attributes":
+		c.attributes(sc.value(), s.Attributes())
+	case "resource":
+		if raw := sc.value(); len(raw) > 0 && raw[0] == '{' {
+			txt.resource = raw
+		} else if raw != nil && !isNull(raw) {
+			c.warn()
+		}
+	case "events":
+		c.readEvents(sc.value(), s.Events())
+	case "links":
+		c.readLinks(sc.value(), s.Links(), hexID)
+	case "request_log_id":
+		txt.requestLogID = c.requestLogID(sc.value())
+	case "id": // PromptLayer's internal row id
+		sc.value()
 	default:
-		if id, ok := readInt(it); ok && id > 0 {
-			s.RequestLogID = id
-		} else {
-			s.Problems++
+		raw := sc.value()
+		if raw == nil || isNull(raw) {
+			return
+		}
+		if err := convert.PutJSON(s.Attributes(), c.key(memberName(key)), raw); err != nil {
+			c.warn()
 		}
 	}
+}
+
+// complete sets what needs every member read: IDs, parent, name, trace
+// state, times. It returns what finish still has to set.
+func (c *converter) complete(s ptrace.Span, txt *spanText, id pcommon.TraceID, hexID string) pending {
+	s.SetTraceID(id)
+	if txt.traceID != "" && txt.traceID != hexID {
+		if own, err := convert.TraceID(txt.traceID); err != nil || own != id {
+			c.warn()
+			s.Attributes().PutStr(attrTraceID, txt.traceID)
+		}
+	}
+	s.SetSpanID(c.spanID(txt, hexID))
+	c.parent(s, txt.parentID, hexID)
+	s.SetName(nonEmpty(txt.name, "span"))
+	c.traceState(s, txt.traceState)
+	return c.times(s, nonEmpty(txt.startTime, txt.start), nonEmpty(txt.endTime, txt.end))
+}
+
+// group returns the spans of a resource (its raw JSON; nil for none),
+// adding a ResourceSpans for a resource not seen before in the trace.
+func (c *converter) group(dt *decodedTrace, resource []byte) ptrace.SpanSlice {
+	for i := range dt.groups {
+		if dt.groups[i].key == string(resource) {
+			return dt.groups[i].spans
+		}
+	}
+	rs := dt.traces.ResourceSpans().AppendEmpty()
+	attrs := rs.Resource().Attributes()
+	if resource != nil {
+		rs.SetSchemaUrl(c.decodeResource(resource, attrs))
+	}
+	c.putResourceNames(attrs)
+	ss := rs.ScopeSpans().AppendEmpty()
+	ss.Scope().SetName(poll.ScopeName)
+	dt.groups = append(dt.groups, resourceGroup{key: string(resource), spans: ss.Spans()})
+	return ss.Spans()
+}
+
+// decodeResource reads {attributes, schema_url} into attrs; it returns the
+// schema URL.
+func (c *converter) decodeResource(raw []byte, attrs pcommon.Map) string {
+	schemaURL := ""
+	sc := &scanner{b: raw}
+	sc.object(func(key []byte) bool {
+		switch string(key) {
+		case "attributes":
+			c.attributes(sc.value(), attrs)
+		case "schema_url":
+			schemaURL = c.text(sc)
+		default:
+			sc.value()
+		}
+		return true
+	})
+	return schemaURL
 }
 
 // readContext reads {trace_id, span_id, trace_state}; the span's own
 // trace_id and span_id members win.
-func (s *wireSpan) readContext(it *jsoniter.Iterator) {
-	if it.WhatIsNext() != jsoniter.ObjectValue {
-		s.skipUnexpected(it)
+func (c *converter) readContext(sc *scanner, txt *spanText) {
+	if sc.peek() != '{' {
+		c.unexpected(sc.value())
 		return
 	}
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch key {
+	sc.object(func(key []byte) bool {
+		switch string(key) {
 		case "trace_id":
-			if v := s.str(it); s.TraceID == "" {
-				s.TraceID = v
+			if v := c.text(sc); txt.traceID == "" {
+				txt.traceID = v
 			}
 		case "span_id":
-			if v := s.str(it); s.SpanID == "" {
-				s.SpanID = v
+			if v := c.text(sc); txt.spanID == "" {
+				txt.spanID = v
 			}
 		case "trace_state":
-			s.TraceState = s.str(it)
+			txt.traceState = c.text(sc)
 		default:
-			it.Skip()
+			sc.value()
 		}
-		return it.Error == nil
+		return true
 	})
 }
 
-// readStatus reads {status_code, description}; a bare string is taken as
+// readStatus reads {status_code, description}; a bare string or number is
 // the code.
-func (s *wireSpan) readStatus(it *jsoniter.Iterator) {
-	switch it.WhatIsNext() {
-	case jsoniter.ObjectValue:
-		it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-			switch key {
+func (c *converter) readStatus(sc *scanner, s ptrace.Span) {
+	var code, description string
+	switch sc.peek() {
+	case '{':
+		sc.object(func(key []byte) bool {
+			switch string(key) {
 			case "status_code", "code":
-				s.StatusCode = s.scalar(it)
+				code = c.text(sc)
 			case "description", "message":
-				s.StatusDescription = s.str(it)
+				description = c.text(sc)
 			default:
-				it.Skip()
+				sc.value()
 			}
-			return it.Error == nil
+			return true
 		})
-	case jsoniter.StringValue, jsoniter.NumberValue:
-		s.StatusCode = s.scalar(it)
+	case '"', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		code = c.text(sc)
 	default:
-		s.skipUnexpected(it)
+		c.unexpected(sc.value())
 	}
+	c.status(s, code, description)
 }
 
-// readResource reads {attributes, schema_url}, keeping the whole object raw
-// as the key that groups spans of one resource.
-func (s *wireSpan) readResource(it *jsoniter.Iterator, arena *[]byte) {
-	raw := s.object(it, arena)
-	if raw == nil {
-		return
+// requestLogID reads request_log_id like PromptLayer's SDKs do: an integer
+// or a numeric string; null and booleans mean none.
+func (c *converter) requestLogID(raw []byte) int64 {
+	if raw == nil || isNull(raw) || string(raw) == "true" || string(raw) == "false" {
+		return 0
 	}
-	s.Resource = raw
-	sub := jsonAPI.BorrowIterator(raw)
-	defer jsonAPI.ReturnIterator(sub)
-	sub.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch key {
-		case "attributes":
-			if it.WhatIsNext() == jsoniter.ObjectValue {
-				s.ResourceAttributes = it.SkipAndReturnBytes()
-			} else {
-				s.skipUnexpected(it)
-			}
-		case "schema_url":
-			s.SchemaURL = s.str(it)
-		default:
-			it.Skip()
+	text := string(raw)
+	if raw[0] == '"' {
+		sc := &scanner{b: raw}
+		text = c.text(sc)
+	}
+	if id, err := parseID(text); err == nil && id > 0 {
+		return id
+	}
+	c.warn()
+	return 0
+}
+
+// finish enriches the spans from their request logs and gives a span
+// without any readable time its request log's start, else fallback.
+func (c *converter) finish(dt *decodedTrace, logs logLookup, fallback time.Time) ptrace.Traces {
+	for _, ds := range dt.spans {
+		var log *requestLog
+		if ds.requestLogID > 0 && logs != nil {
+			log = logs(ds.requestLogID)
 		}
-		return it.Error == nil
-	})
+		if ds.times != timesSet {
+			start := fallback
+			if log != nil && !log.Start.IsZero() {
+				start = log.Start
+			}
+			ds.span.SetStartTimestamp(convert.Timestamp(start))
+			if ds.times == pendingClosed {
+				ds.span.SetEndTimestamp(ds.span.StartTimestamp())
+			}
+			c.stampEvents(ds.span)
+		}
+		if log != nil {
+			enrich(ds.span.Attributes(), log, false)
+		}
+	}
+	return dt.traces
 }
 
-// str reads a string member; null is "", another type counts a problem.
-func (s *wireSpan) str(it *jsoniter.Iterator) string {
-	switch it.WhatIsNext() {
-	case jsoniter.StringValue:
-		return it.ReadString()
-	case jsoniter.NilValue:
-		it.ReadNil()
-		return ""
+// requestLogIDs lists the request logs the spans name.
+func (dt *decodedTrace) requestLogIDs() []int64 {
+	var ids []int64
+	for _, ds := range dt.spans {
+		if ds.requestLogID > 0 {
+			ids = append(ids, ds.requestLogID)
+		}
 	}
-	s.Problems++
-	it.Skip()
-	return ""
+	return ids
 }
 
-// scalar reads a string or the text of a number; null is "".
-func (s *wireSpan) scalar(it *jsoniter.Iterator) string {
-	if it.WhatIsNext() == jsoniter.NumberValue {
-		return string(it.ReadNumber())
+// trace decodes a trace answer and finishes it at once.
+func (c *converter) trace(id pcommon.TraceID, body []byte, logs logLookup, fallback time.Time) (ptrace.Traces, int, error) {
+	dt, err := c.decode(id, body)
+	if err != nil {
+		return ptrace.Traces{}, 0, err
 	}
-	return s.str(it)
-}
-
-// object returns a JSON object's raw text (in arena); nil for null, and for
-// another type, which counts a problem.
-func (s *wireSpan) object(it *jsoniter.Iterator, arena *[]byte) []byte {
-	if it.WhatIsNext() != jsoniter.ObjectValue {
-		s.skipUnexpected(it)
-		return nil
-	}
-	return rawValue(it, arena)
-}
-
-// array returns a JSON array's raw text; nil for null and other types.
-func (s *wireSpan) array(it *jsoniter.Iterator, arena *[]byte) []byte {
-	if it.WhatIsNext() != jsoniter.ArrayValue {
-		s.skipUnexpected(it)
-		return nil
-	}
-	return rawValue(it, arena)
-}
-
-func (s *wireSpan) skipUnexpected(it *jsoniter.Iterator) {
-	if it.WhatIsNext() == jsoniter.NilValue {
-		it.ReadNil()
-		return
-	}
-	s.Problems++
-	it.Skip()
-}
-
-// rawValue returns the next value's JSON text, appended to arena (chunks of
-// 32 KiB; slices of an arena stay valid when it grows); nil for null.
-func rawValue(it *jsoniter.Iterator, arena *[]byte) []byte {
-	if it.WhatIsNext() == jsoniter.NilValue {
-		it.ReadNil()
-		return nil
-	}
-	if cap(*arena)-len(*arena) < 2<<10 {
-		*arena = make([]byte, 0, 32<<10)
-	}
-	start := len(*arena)
-	*arena = it.SkipAndAppendBytes(*arena)
-	return (*arena)[start:len(*arena):len(*arena)]
+	return c.finish(dt, logs, fallback), len(dt.spans), nil
 }
