@@ -1,6 +1,7 @@
 package promptlayer
 
 import (
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"time"
@@ -64,33 +65,46 @@ func (c *converter) putResourceNames(attrs pcommon.Map) {
 // is hashed (warning). A span without an id gets a hash of its trace, name
 // and times, which are stable across reads.
 func (c *converter) spanID(txt *spanText, hexID string) pcommon.SpanID {
-	if txt.spanID != "" {
-		if id, err := convert.SpanID(txt.spanID); err == nil {
+	if !txt.spanID.empty() {
+		if id, ok := spanIDOf(txt.spanID); ok {
 			return id
 		}
 		c.warn()
-		return convert.HashSpanID(Name, hexID, txt.spanID)
+		return convert.HashSpanID(Name, hexID, txt.spanID.String())
 	}
 	c.warn()
-	return convert.HashSpanID(Name, hexID, txt.name, nonEmpty(txt.startTime, txt.start), nonEmpty(txt.endTime, txt.end))
+	return convert.HashSpanID(Name, hexID, txt.name, either(txt.startTime, txt.start).String(), either(txt.endTime, txt.end).String())
+}
+
+// spanIDOf reads a span id: 16 hex digits without allocating, else
+// whatever convert.SpanID accepts.
+func spanIDOf(r raw) (pcommon.SpanID, bool) {
+	var id pcommon.SpanID
+	if !r.escaped && len(r.b) == 16 {
+		if _, err := hex.Decode(id[:], r.b); err == nil && !id.IsEmpty() {
+			return id, true
+		}
+	}
+	id, err := convert.SpanID(r.String())
+	return id, err == nil
 }
 
 // parent sets parent_id; null is a root. A parent that is the span itself
 // is dropped (warning). A parent not among the spans read is kept: it may
 // still arrive (PromptLayer shows a span once it has ended and been
 // exported).
-func (c *converter) parent(s ptrace.Span, parentID, hexID string) {
-	if parentID == "" {
+func (c *converter) parent(s ptrace.Span, parentID raw, hexID string) {
+	if parentID.empty() {
 		return
 	}
-	id, err := convert.SpanID(parentID)
-	if err != nil {
+	id, ok := spanIDOf(parentID)
+	if !ok {
 		c.warn()
-		id = convert.HashSpanID(Name, hexID, parentID)
+		id = convert.HashSpanID(Name, hexID, parentID.String())
 	}
 	if id == s.SpanID() {
 		c.warn()
-		s.Attributes().PutStr(attrParentID, parentID)
+		s.Attributes().PutStr(attrParentID, parentID.String())
 		return
 	}
 	s.SetParentSpanID(id)
@@ -101,13 +115,13 @@ func (c *converter) parent(s ptrace.Span, parentID, hexID string) {
 // unreadable end to the start (warnings). A span without any readable time
 // waits for finish to set its start (pendingStart), and its end when it has
 // one (pendingClosed).
-func (c *converter) times(s ptrace.Span, startText, endText string) pending {
-	start, err := convert.ParseTime(startText)
+func (c *converter) times(s ptrace.Span, startRaw, endRaw raw) pending {
+	start, err := convert.ParseTime(startRaw.String())
 	startOK := err == nil
 	var end time.Time
 	endOK := false
-	if endText != "" {
-		if end, err = convert.ParseTime(endText); err == nil {
+	if !endRaw.empty() {
+		if end, err = convert.ParseTime(endRaw.String()); err == nil {
 			endOK = true
 		} else {
 			c.warn()
@@ -118,7 +132,7 @@ func (c *converter) times(s ptrace.Span, startText, endText string) pending {
 		switch {
 		case endOK:
 			start = end
-		case endText != "":
+		case !endRaw.empty():
 			return pendingClosed
 		default:
 			return pendingStart
@@ -128,7 +142,7 @@ func (c *converter) times(s ptrace.Span, startText, endText string) pending {
 	switch {
 	case endOK:
 		s.SetEndTimestamp(convert.Timestamp(end))
-	case endText != "":
+	case !endRaw.empty():
 		s.SetEndTimestamp(convert.Timestamp(start))
 	}
 	c.stampEvents(s)

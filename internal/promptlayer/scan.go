@@ -228,5 +228,49 @@ func (s *scanner) text() (string, bool) {
 	return "", false
 }
 
+// raw is a string member as it stands in the answer: the bytes between its
+// quotes (or the text of a number), decoded only when needed, so that IDs
+// and times cost no allocation on their common path.
+type raw struct {
+	b       []byte
+	escaped bool
+}
+
+func (r raw) empty() bool { return len(r.b) == 0 }
+
+// String decodes the member: escapes, and invalid UTF-8 replaced.
+func (r raw) String() string {
+	if !r.escaped {
+		if utf8.Valid(r.b) {
+			return string(r.b)
+		}
+		return strings.ToValidUTF8(string(r.b), "\uFFFD")
+	}
+	var out string
+	quoted := make([]byte, 0, len(r.b)+2)
+	quoted = append(append(append(quoted, '"'), r.b...), '"')
+	if json.Unmarshal(quoted, &out) != nil {
+		return strings.ToValidUTF8(string(r.b), "\uFFFD")
+	}
+	return out
+}
+
+// rawText reads a string or a number member as raw; null is empty and true.
+// Any other value is skipped with false.
+func (s *scanner) rawText() (raw, bool) {
+	switch c := s.peek(); {
+	case c == '"':
+		b, escaped := s.rawString()
+		return raw{b, escaped}, s.ok()
+	case c == '-' || (c >= '0' && c <= '9'):
+		return raw{b: s.value()}, s.ok()
+	case c == 'n':
+		s.literal("null")
+		return raw{}, s.ok()
+	}
+	s.value()
+	return raw{}, false
+}
+
 // isNull reports whether raw is the literal null.
 func isNull(raw []byte) bool { return string(raw) == "null" }

@@ -44,10 +44,19 @@ type resourceGroup struct {
 // spanText holds the members a span's conversion needs once it has read
 // them all (the order of members is free).
 type spanText struct {
-	name, traceID, spanID, parentID, traceState string
-	start, startTime, end, endTime              string
-	resource                                    []byte // raw, nil when none
-	requestLogID                                int64
+	name                             string
+	traceID, spanID, parentID, state raw
+	start, startTime, end, endTime   raw
+	resource                         []byte // raw, nil when none
+	requestLogID                     int64
+}
+
+// either is a unless it is empty, else b.
+func either(a, b raw) raw {
+	if a.empty() {
+		return b
+	}
+	return a
 }
 
 // decode reads a trace answer into spans of trace id.
@@ -112,19 +121,19 @@ func (c *converter) member(sc *scanner, s ptrace.Span, txt *spanText, key []byte
 	case "name":
 		txt.name = c.text(sc)
 	case "trace_id":
-		txt.traceID = c.text(sc)
+		txt.traceID = c.rawText(sc)
 	case "span_id":
-		txt.spanID = c.text(sc)
+		txt.spanID = c.rawText(sc)
 	case "parent_id":
-		txt.parentID = c.text(sc)
+		txt.parentID = c.rawText(sc)
 	case "start":
-		txt.start = c.text(sc)
+		txt.start = c.rawText(sc)
 	case "start_time":
-		txt.startTime = c.text(sc)
+		txt.startTime = c.rawText(sc)
 	case "end":
-		txt.end = c.text(sc)
+		txt.end = c.rawText(sc)
 	case "end_time":
-		txt.endTime = c.text(sc)
+		txt.endTime = c.rawText(sc)
 	case "kind":
 		c.kind(s, c.text(sc))
 	case "status":
@@ -162,17 +171,19 @@ func (c *converter) member(sc *scanner, s ptrace.Span, txt *spanText, key []byte
 // state, times. It returns what finish still has to set.
 func (c *converter) complete(s ptrace.Span, txt *spanText, id pcommon.TraceID, hexID string) pending {
 	s.SetTraceID(id)
-	if txt.traceID != "" && txt.traceID != hexID {
-		if own, err := convert.TraceID(txt.traceID); err != nil || own != id {
+	if !txt.traceID.empty() && string(txt.traceID.b) != hexID {
+		if own, err := convert.TraceID(txt.traceID.String()); err != nil || own != id {
 			c.warn()
-			s.Attributes().PutStr(attrTraceID, txt.traceID)
+			s.Attributes().PutStr(attrTraceID, txt.traceID.String())
 		}
 	}
 	s.SetSpanID(c.spanID(txt, hexID))
 	c.parent(s, txt.parentID, hexID)
 	s.SetName(nonEmpty(txt.name, "span"))
-	c.traceState(s, txt.traceState)
-	return c.times(s, nonEmpty(txt.startTime, txt.start), nonEmpty(txt.endTime, txt.end))
+	if st := txt.state; !st.empty() && string(st.b) != "[]" {
+		c.traceState(s, st.String())
+	}
+	return c.times(s, either(txt.startTime, txt.start), either(txt.endTime, txt.end))
 }
 
 // group returns the spans of a resource (its raw JSON; nil for none),
@@ -224,15 +235,15 @@ func (c *converter) readContext(sc *scanner, txt *spanText) {
 	sc.object(func(key []byte) bool {
 		switch string(key) {
 		case "trace_id":
-			if v := c.text(sc); txt.traceID == "" {
+			if v := c.rawText(sc); txt.traceID.empty() {
 				txt.traceID = v
 			}
 		case "span_id":
-			if v := c.text(sc); txt.spanID == "" {
+			if v := c.rawText(sc); txt.spanID.empty() {
 				txt.spanID = v
 			}
 		case "trace_state":
-			txt.traceState = c.text(sc)
+			txt.state = c.rawText(sc)
 		default:
 			sc.value()
 		}

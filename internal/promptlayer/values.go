@@ -21,6 +21,16 @@ func (c *converter) text(sc *scanner) string {
 	return s
 }
 
+// rawText reads a string member raw (see raw); a value of another type is
+// skipped with a warning.
+func (c *converter) rawText(sc *scanner) raw {
+	r, ok := sc.rawText()
+	if !ok && sc.ok() {
+		c.warn()
+	}
+	return r
+}
+
 // unexpected counts a value of an unexpected type; null is none.
 func (c *converter) unexpected(raw []byte) {
 	if raw != nil && !isNull(raw) {
