@@ -62,6 +62,14 @@ func TestSpanQuirks(t *testing.T) {
 		warns   int
 		check   func(t *testing.T, s ptrace.Span, res pcommon.Resource)
 	}{
+		{"escapes as Python's json.dumps writes them", `"name":"caf\u00e9 \"quoted\" \ud83d\ude00","span_id":"\u0030\u0030f067aa0ba902b7","x\u00e9":1`, 0, func(t *testing.T, s ptrace.Span, _ pcommon.Resource) {
+			assert.Equal(t, "café \"quoted\" 😀", s.Name())
+			assert.Equal(t, "00f067aa0ba902b7", s.SpanID().String())
+			assert.Equal(t, map[string]any{"promptlayer.xé": int64(1)}, s.Attributes().AsRaw())
+		}},
+		{"invalid UTF-8 is replaced", "\"name\":\"a\xffb\"", 0, func(t *testing.T, s ptrace.Span, _ pcommon.Resource) {
+			assert.Equal(t, "a\uFFFDb", s.Name())
+		}},
 		{"upper-case hex span id", `"span_id":"00F067AA0BA902B7"`, 0, func(t *testing.T, s ptrace.Span, _ pcommon.Resource) {
 			assert.Equal(t, "00f067aa0ba902b7", s.SpanID().String())
 		}},

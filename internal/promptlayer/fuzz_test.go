@@ -2,6 +2,7 @@ package promptlayer
 
 import (
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
@@ -29,6 +30,9 @@ func FuzzConvert(f *testing.F) {
 	f.Add([]byte(`{"spans":[{"span_id":7,"parent_id":{},"start":[1],"end":"x","kind":{},"status":[],"context":"c","events":{},"links":[1],"resource":[],"request_log_id":"x"}]}`),
 		[]byte(`{"request_id":"x","trace_id":7,"price":"1e400","prompt_blueprint":{"prompt_template":{"messages":{"role":1}},"metadata":{"model":[]}}}`),
 		[]byte(`{"items":{},"has_next":1,"pages":"2"}`))
+	f.Add([]byte(`{"spans":[{"name":"a\\","span_id":"\u0030\u0030f067aa0ba902b7","attributes":{"k":"\ud83d\ude00\\"},"resource":{"attributes":[[[[[]]]]]}},{"events":[{"timestamp":"\"}]}]}`),
+		[]byte(`{}`), []byte(`{"items":[{"id":1e400}]}`))
+	f.Add([]byte(`{"spans":[`+strings.Repeat(`[`, 2000)+`]}`), []byte(`"`), []byte(`[`))
 	f.Fuzz(func(t *testing.T, traceBody, requestBody, searchBody []byte) {
 		warns := 0
 		c := newConverter("key-fuzz", "", func() { warns++ })
