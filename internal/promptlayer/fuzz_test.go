@@ -2,8 +2,8 @@ package promptlayer
 
 import (
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
