@@ -132,10 +132,8 @@ func (s *scanner) value() []byte {
 	switch c := s.peek(); {
 	case c == '"':
 		s.rawString()
-	case c == '{':
-		s.object(func([]byte) bool { s.value(); return true })
-	case c == '[':
-		s.array(func() bool { s.value(); return true })
+	case c == '{' || c == '[':
+		s.skipComposite()
 	case c == '-' || (c >= '0' && c <= '9'):
 		for s.i < len(s.b) && strings.IndexByte("+-.eE0123456789", s.b[s.i]) >= 0 {
 			s.i++
@@ -153,6 +151,35 @@ func (s *scanner) value() []byte {
 		return nil
 	}
 	return s.b[start:s.i]
+}
+
+// skipComposite skips the object or array at the cursor in one tight loop:
+// brackets are counted and strings jumped over; the structure is not
+// checked (the values handed out raw are checked by the decoder that reads
+// them, and the envelope by object and array).
+func (s *scanner) skipComposite() {
+	depth := 0
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '"':
+			if !s.skipString() {
+				return
+			}
+			continue
+		case '{', '[':
+			if depth++; depth > maxDepth {
+				s.fail("nested too deeply")
+				return
+			}
+		case '}', ']':
+			if depth--; depth == 0 {
+				s.i++
+				return
+			}
+		}
+		s.i++
+	}
+	s.fail("unterminated object or array")
 }
 
 func (s *scanner) peekIndex() int {
@@ -192,6 +219,29 @@ func (s *scanner) rawString() ([]byte, bool) {
 		if (end-k)%2 == 0 {
 			raw := s.b[start:end]
 			return raw, bytes.IndexByte(raw, '\\') >= 0
+		}
+	}
+}
+
+// skipString consumes the string at the cursor, like rawString without
+// looking for escapes.
+func (s *scanner) skipString() bool {
+	s.i++ // the opening quote
+	start := s.i
+	for {
+		j := bytes.IndexByte(s.b[s.i:], '"')
+		if j < 0 {
+			s.fail("unterminated string")
+			return false
+		}
+		end := s.i + j
+		k := end
+		for k > start && s.b[k-1] == '\\' {
+			k--
+		}
+		s.i = end + 1
+		if (end-k)%2 == 0 {
+			return true
 		}
 	}
 }
