@@ -241,7 +241,7 @@ func (s *source) requestLog(ctx context.Context, id int64, item *searchItem) (*r
 		log.ID = id
 		if e != nil {
 			// Keep what only the search item said.
-			log.PromptName, log.Status, log.ErrorMessage = e.log.PromptName, e.log.Status, e.log.ErrorMessage
+			log.PromptName, log.Status, log.ErrorMessage, log.Listed = e.log.PromptName, e.log.Status, e.log.ErrorMessage, e.log.Listed
 		}
 		e = s.logs.put(log, s.query)
 	}
