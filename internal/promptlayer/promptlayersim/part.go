@@ -131,9 +131,9 @@ func (p *Part) ReceiverConfig(endpoint string, creds sim.Credentials) map[string
 }
 
 // Scenarios: the search allows 10 requests a minute, and every poll reads
-// its whole window again (overlap included), so the dataset is small: about
-// 130 traces (a quarter untraced), 100 of them a backlog of 25 minutes and
-// the rest arriving live over 6 minutes, about 8 request logs a minute.
+// its whole window again (overlap included), so the dataset is small: 130
+// traces (a fifth untraced), 100 of them a backlog of 25 minutes and the
+// rest arriving live over 7.5 minutes, about 12 request logs a minute.
 // Late span batches, long-running roots, prices filled in late, search
 // pages that shift and repeat items, a 5xx burst and dropped connections.
 func (p *Part) Scenarios() []sim.Scenario {
