@@ -35,7 +35,9 @@ var SearchLimit = poll.Rate{Requests: 10, Per: 63 * time.Second, Burst: 1}
 
 // Config is the `promptlayer` block: the workspace an API key belongs to.
 // The key is sent as X-API-KEY and alone selects the data, so the
-// checkpoint is keyed by a hash of it.
+// checkpoint is keyed by a hash of it. service_name, when set, replaces the
+// service.name of every span; unset, spans keep their resource's, and spans
+// without one get "promptlayer".
 type Config struct {
 	poll.Common `mapstructure:",squash"`
 	// PageSize is the number of request logs per search (1..25).
