@@ -6,7 +6,7 @@ BIN := $(CURDIR)/bin
 OCB := $(BIN)/ocb-$(OCB_VERSION)
 DIST := $(CURDIR)/_build/otelcol-llmtrace
 
-.PHONY: help build test test-short test-e2e bench demo generate lint tools clean
+.PHONY: help build test test-short test-e2e bench demo demo-note generate lint tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -30,9 +30,17 @@ generate: ## regenerate mdatagen output (metadata.yaml), mdatagen v0.159.0
 	sed -i 's/^package main$$/package llmtracereceiver/' generated_component_test.go generated_package_test.go
 	gofmt -w generated_component_test.go generated_package_test.go
 
-lint: ## gofmt and go vet
+lint: $(BIN)/golangci-lint ## gofmt, go vet and golangci-lint (.golangci.yml)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(LINT) run ./...
+
+# golangci-lint is built from source at the version internal/tools pins (no
+# binary download).
+LINT := $(BIN)/golangci-lint
+$(LINT): internal/tools/go.mod
+	mkdir -p $(BIN)
+	$(GO) -C internal/tools build -o $(LINT) github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
 test-e2e: ## only the end-to-end tests (collector + simulators + Jaeger)
 	$(GO) test -count=1 -timeout 20m -v ./e2e/
@@ -51,8 +59,11 @@ bench: ## benchmarks: vendor conversion next to the OTLP JSON decoder
 bin/vendorsim: $(shell find cmd internal -name '*.go')
 	$(GO) build -o $@ ./cmd/vendorsim
 
-demo: build bin/vendorsim ## run the simulators and print the polled traces (Ctrl-C stops)
+demo: demo-note build bin/vendorsim ## run the simulators and print the polled traces (Ctrl-C stops)
 	scripts/demo.sh
+
+demo-note:
+	@echo "make demo: building the otelcol-llmtrace distribution and the simulators first; the first build takes a few minutes."
 
 clean: ## remove build output
 	rm -rf _build bin

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/llmtrace/llmtrace/internal/langtrace"
+	"github.com/llmtrace/llmtrace/internal/langwatch"
 	"github.com/llmtrace/llmtrace/internal/opik"
 	"github.com/llmtrace/llmtrace/internal/poll"
 	"github.com/llmtrace/llmtrace/internal/promptlayer"
@@ -31,9 +32,13 @@ type Config struct {
 	// first saw it before it is emitted with what exists, its unfinished
 	// spans marked incomplete.
 	MaxTraceWait time.Duration `mapstructure:"max_trace_wait"`
-	// Overlap is how far before the checkpoint every poll reads again, to
+	// Overlap is how far before the checkpoint the receiver reads again, to
 	// catch spans that arrive late for recent traces.
 	Overlap time.Duration `mapstructure:"overlap"`
+	// RereadInterval is how often a poll re-reads the whole overlap; the
+	// polls in between read only what is new since the checkpoint. Zero
+	// means overlap / 4; a negative value re-reads the overlap every poll.
+	RereadInterval time.Duration `mapstructure:"reread_interval"`
 	// MaxPagesPerPoll caps the pages one poll reads; a backlog continues
 	// right after.
 	MaxPagesPerPoll int `mapstructure:"max_pages_per_poll"`
@@ -45,6 +50,10 @@ type Config struct {
 	// RetryOnFailure governs retries of 5xx answers, timeouts and
 	// connection errors.
 	RetryOnFailure configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+	// CaptureContent keeps prompts, completions, messages and tool
+	// arguments and results; false removes them from every span (a vendor
+	// block's capture_content overrides it).
+	CaptureContent bool `mapstructure:"capture_content"`
 
 	// The vendor blocks, one pointer field per vendor, nil when absent. A
 	// field is the vendor's whole registration: defaults, validation, the
@@ -55,6 +64,8 @@ type Config struct {
 	Langtrace *langtrace.Config `mapstructure:"langtrace"`
 	// Opik polls one Opik project.
 	Opik *opik.Config `mapstructure:"opik"`
+	// LangWatch polls one LangWatch project.
+	LangWatch *langwatch.Config `mapstructure:"langwatch"`
 	// PromptLayer polls the workspace of one PromptLayer API key.
 	PromptLayer *promptlayer.Config `mapstructure:"promptlayer"`
 
@@ -119,6 +130,9 @@ func (c *Config) Validate() error {
 	if c.Overlap < 0 {
 		bad("overlap", "must not be negative")
 	}
+	if c.RereadInterval > c.Overlap {
+		bad("reread_interval", "must not be longer than overlap")
+	}
 	if c.MaxPagesPerPoll <= 0 {
 		bad("max_pages_per_poll", "must be positive")
 	}
@@ -131,6 +145,17 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// rereadInterval resolves reread_interval's default (overlap / 4).
+func (c *Config) rereadInterval() time.Duration {
+	switch {
+	case c.RereadInterval < 0:
+		return 0
+	case c.RereadInterval == 0:
+		return c.Overlap / 4
+	}
+	return c.RereadInterval
+}
+
 func (c *Config) schedule() poll.Schedule {
 	return poll.Schedule{
 		PollInterval:    c.PollInterval,
@@ -138,6 +163,7 @@ func (c *Config) schedule() poll.Schedule {
 		SettleDelay:     c.SettleDelay,
 		MaxTraceWait:    c.MaxTraceWait,
 		Overlap:         c.Overlap,
+		RereadInterval:  c.rereadInterval(),
 		MaxPagesPerPoll: c.MaxPagesPerPoll,
 	}
 }

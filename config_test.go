@@ -40,6 +40,7 @@ func TestLoadConfigEveryKey(t *testing.T) {
 	assert.Equal(t, 45*time.Second, cfg.SettleDelay)
 	assert.Equal(t, 30*time.Minute, cfg.MaxTraceWait)
 	assert.Equal(t, 15*time.Minute, cfg.Overlap)
+	assert.Equal(t, 5*time.Minute, cfg.RereadInterval)
 	assert.Equal(t, 20, cfg.MaxPagesPerPoll)
 	assert.Equal(t, int64(1<<20), cfg.MaxResponseBytes)
 	assert.Equal(t, &storageID, cfg.StorageID)
@@ -97,7 +98,8 @@ func TestValidateReportsEveryReceiverProblemNamingTheKey(t *testing.T) {
 		{"settle_delay negative", func(c *Config) { c.SettleDelay = -time.Second }, "settle_delay: must not be negative"},
 		{"max_trace_wait zero", func(c *Config) { c.MaxTraceWait = 0 }, "max_trace_wait: must be positive"},
 		{"max_trace_wait below settle", func(c *Config) { c.MaxTraceWait = time.Second }, "max_trace_wait: must not be shorter than settle_delay"},
-		{"overlap negative", func(c *Config) { c.Overlap = -time.Second }, "overlap: must not be negative"},
+		{"overlap negative", func(c *Config) { c.Overlap = -time.Second }, "overlap: must not be negative\nreread_interval: must not be longer than overlap"},
+		{"reread_interval past overlap", func(c *Config) { c.RereadInterval = c.Overlap + time.Second }, "reread_interval: must not be longer than overlap"},
 		{"max_pages_per_poll zero", func(c *Config) { c.MaxPagesPerPoll = 0 }, "max_pages_per_poll: must be positive"},
 		{"max_response_bytes zero", func(c *Config) { c.MaxResponseBytes = 0 }, "max_response_bytes: must be positive"},
 	}
@@ -177,4 +179,18 @@ func TestEveryVendorBlock(t *testing.T) {
 func TestAPIKeyIsMaskedWhenConfigIsPrinted(t *testing.T) {
 	cfg := loadConfig(t, "all")
 	assert.Equal(t, "[REDACTED]", cfg.Langtrace.APIKey.String())
+}
+
+func TestCaptureContentReceiverDefaultAndVendorOverride(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	assert.True(t, cfg.CaptureContent, "content is captured unless turned off")
+	require.NoError(t, confmap.NewFromStringMap(map[string]any{
+		"capture_content": false,
+		"langtrace":       map[string]any{"api_key": "k", "project_id": "p"},
+		"opik":            map[string]any{"project_name": "demo", "capture_content": true},
+	}).Unmarshal(cfg))
+	assert.False(t, cfg.CaptureContent)
+	assert.Nil(t, cfg.Langtrace.CaptureContent, "langtrace follows the receiver")
+	require.NotNil(t, cfg.Opik.CaptureContent)
+	assert.True(t, *cfg.Opik.CaptureContent, "opik overrides it")
 }

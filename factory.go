@@ -43,6 +43,7 @@ func createDefaultConfig() component.Config {
 		MaxPagesPerPoll:  defaultMaxPagesPerPoll,
 		MaxResponseBytes: defaultMaxResponseBytes,
 		RetryOnFailure:   configretry.NewDefaultBackOffConfig(),
+		CaptureContent:   true,
 	}
 }
 

@@ -60,6 +60,7 @@ func (r *tracesReceiver) Start(ctx context.Context, host component.Host) error {
 		Next:             r.next,
 		ObsReport:        r.obs,
 		Telemetry:        tb,
+		CaptureContent:   r.cfg.CaptureContent,
 	}
 	for _, b := range r.cfg.vendors() {
 		p, err := poll.New(ctx, host, b.Name, b.Config, r.storage, settings)

@@ -2,6 +2,7 @@ package llmtracereceiver
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
 
 	"github.com/llmtrace/llmtrace/internal/metadata"
 	"github.com/llmtrace/llmtrace/internal/sim"
@@ -35,6 +37,8 @@ type simWorld struct {
 	// set is shared by every receiver the world starts: the same receiver
 	// ID across restarts, as in a collector, so storage clients match.
 	set receiver.Settings
+	// offset is how far the receiver's clock is off the vendor's.
+	offset time.Duration
 }
 
 // simWorldConfig shapes a simulated world: backfill worth of traces already
@@ -63,7 +67,7 @@ func newSimWorld(t *testing.T, wc simWorldConfig, parts ...sim.Part) *simWorld {
 		t: t, speed: wc.speed, clock: clock, data: data, srv: srv, faults: faults, parts: parts, creds: creds,
 		host:     storagetest.NewStorageHost().WithFileBackedStorageExtension("sim", t.TempDir()),
 		backfill: wc.backfill,
-		set:      receivertest.NewNopSettings(metadata.Type),
+		set:      testSettings(),
 	}
 }
 
@@ -94,7 +98,7 @@ func (w *simWorld) start(cfg *Config, next consumer.Traces) *tracesReceiver {
 	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: w.set.ID, Transport: "http", ReceiverCreateSettings: w.set})
 	require.NoError(w.t, err)
 	r := newTracesReceiver(cfg, w.set, next, obs)
-	r.clock = scaledClock{clock: w.clock, speed: w.speed}
+	r.clock = scaledClock{clock: w.clock, speed: w.speed, offset: w.offset}
 	require.NoError(w.t, r.Start(context.Background(), w.host))
 	w.t.Cleanup(func() { _ = r.Shutdown(context.Background()) })
 	return r
@@ -121,11 +125,12 @@ func (w *simWorld) expected(part sim.Part) ptrace.Traces {
 // scaledClock lets the poll engine run on the simulated clock: its sleeps
 // take 1/speed of the simulated duration.
 type scaledClock struct {
-	clock *sim.LiveClock
-	speed float64
+	clock  *sim.LiveClock
+	speed  float64
+	offset time.Duration // a host clock that is off
 }
 
-func (c scaledClock) Now() time.Time { return c.clock.Now() }
+func (c scaledClock) Now() time.Time { return c.clock.Now().Add(c.offset) }
 
 func (c scaledClock) Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
@@ -150,4 +155,14 @@ func mergeTraces(all []ptrace.Traces) ptrace.Traces {
 		cp.ResourceSpans().MoveAndAppendTo(out.ResourceSpans())
 	}
 	return out
+}
+
+// testSettings are nop receiver settings; LLMTRACE_TEST_LOG=1 logs the
+// receivers at debug level on stderr.
+func testSettings() receiver.Settings {
+	set := receivertest.NewNopSettings(metadata.Type)
+	if os.Getenv("LLMTRACE_TEST_LOG") == "1" {
+		set.Logger, _ = zap.NewDevelopment()
+	}
+	return set
 }

@@ -57,32 +57,40 @@ func TestVendorsExactlyOnceAgainstTheSimulator(t *testing.T) {
 				if sc.Part == nil {
 					sc.Part = part
 				}
-				runExactlyOnce(t, sc)
+				runExactlyOnce(t, sc, nil)
 			})
 		}
 	}
 }
 
-func runExactlyOnce(t *testing.T, sc sim.Scenario) {
+// runExactlyOnce runs one scenario (with m's faults when m is not nil) and
+// returns the credentials the simulated vendor accepted.
+func runExactlyOnce(t *testing.T, sc sim.Scenario, m *matrix) sim.Credentials {
 	began := time.Now()
 	part := sc.Part
 	w := newSimWorld(t, simWorldConfig{dataset: sc.Dataset, backfill: sc.Backfill, perSecond: sc.PerSecond, speed: 30}, part)
+	if m != nil {
+		w.host = m.host(t.TempDir())
+		w.set.Logger = m.logger
+		w.offset = m.clockOffset
+	}
 	for _, rule := range sc.Faults {
 		_, err := w.faults.AddString(rule)
 		require.NoError(t, err)
 	}
-	cfg := w.config(func(c *Config) {
+	block := part.ReceiverConfig(w.srv.URL(part.Name()), w.creds)
+	for k, v := range sc.Config {
+		block[k] = v
+	}
+	configure := func(c *Config) {
 		// The overlap must cover the longest trace plus its late spans:
 		// a vendor that shows only ended spans (Langtrace) reveals a
 		// long-running root only when it ends, and a late span batch is
 		// found only by a re-read.
 		c.Overlap = sim.MaxTraceLag + 2*time.Minute
-		block := part.ReceiverConfig(w.srv.URL(part.Name()), w.creds)
-		for k, v := range sc.Config {
-			block[k] = v
-		}
 		require.NoError(t, c.Unmarshal(confmap.NewFromStringMap(map[string]any{part.Name(): block})))
-	})
+	}
+	cfg := w.config(configure)
 	want := w.expected(part)
 	sink := new(consumertest.TracesSink)
 	var restarts []string
@@ -101,7 +109,7 @@ func runExactlyOnce(t *testing.T, sc sim.Scenario) {
 	// resumes; it is stopped while live traces arrive.
 	w.waitUntil(w.clock.Now().Add(30 * time.Second))
 	r = w.start(cfg, sink)
-	w.waitUntil(w.data.StartOf(w.data.Len() - w.data.Len()/20))
+	w.waitUntil(latest(w.data.StartOf(w.data.Len()-w.data.Len()/20), w.clock.Now().Add(30*time.Second)))
 	require.NoError(t, r.Shutdown(context.Background()))
 	note()
 
@@ -110,8 +118,15 @@ func runExactlyOnce(t *testing.T, sc sim.Scenario) {
 	// simulated clock: give it time to catch up, then a few more polls for
 	// duplicates to show.
 	w.waitUntil(w.clock.Now().Add(time.Minute))
+	if m != nil && m.atRestart != nil {
+		cfg = w.config(func(c *Config) {
+			configure(c)
+			m.atRestart(c, block)
+			require.NoError(t, c.Unmarshal(confmap.NewFromStringMap(map[string]any{part.Name(): block})))
+		})
+	}
 	r = w.start(cfg, sink)
-	w.waitUntil(w.allComplete().Add(cfg.SettleDelay + 3*cfg.PollInterval))
+	w.waitUntil(w.allComplete().Add(cfg.SettleDelay + cfg.rereadInterval() + 3*cfg.PollInterval - w.offset))
 	simWaitFor(t, time.Minute, func() bool { return sink.SpanCount() >= want.SpanCount() })
 	w.waitUntil(w.clock.Now().Add(3 * cfg.PollInterval))
 	require.NoError(t, r.Shutdown(context.Background()))
@@ -129,6 +144,7 @@ func runExactlyOnce(t *testing.T, sc sim.Scenario) {
 	t.Logf("%d traces, %d spans expected, %d received; %s", w.data.Len(), want.SpanCount(), got.SpanCount(), strings.Join(restarts, "; "))
 	t.Logf("%d requests (%.1f per 1000 spans), faults injected: %v", requests, 1000*float64(requests)/float64(want.SpanCount()), injected)
 	t.Logf("simulated %s in %s", w.clock.Now().Sub(w.data.Config().Origin.Add(w.backfill)).Round(time.Second), time.Since(began).Round(100*time.Millisecond))
+	return w.creds
 }
 
 // simWaitFor polls cond until it holds or the real-time limit passes.
@@ -141,4 +157,11 @@ func simWaitFor(t *testing.T, limit time.Duration, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

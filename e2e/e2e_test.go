@@ -345,7 +345,7 @@ func (c *collector) start(t *testing.T) {
 	t.Helper()
 	log, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	require.NoError(t, err)
-	defer log.Close()
+	defer func() { _ = log.Close() }()
 	var args []string
 	for _, cfg := range c.configs {
 		args = append(args, "--config", cfg)
@@ -369,7 +369,7 @@ func (c *collector) start(t *testing.T) {
 		default:
 		}
 		if resp, err := http.Get("http://" + c.health + "/"); err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return
 			}
@@ -427,7 +427,7 @@ func (c *collector) metric(t *testing.T, name string) (int, bool) {
 		t.Logf("reading collector metrics: %v", err)
 		return 0, false
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	n, found := 0, false
@@ -547,7 +547,7 @@ func buildCollector(t *testing.T, root string) string {
 func freePort(t *testing.T) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
 }
 

@@ -68,6 +68,7 @@ type config struct {
 	lateFrac     float64
 	longFrac     float64
 	readyFile    string
+	receiverFile string
 	truthFile    string
 	verbose      bool
 	shutdownWait time.Duration
@@ -90,6 +91,7 @@ func newFlagSet(cfg *config, parts map[string]sim.Part, out io.Writer) *flag.Fla
 	fs.Float64Var(&cfg.lateFrac, "late-fraction", sim.DefaultLateFraction, "fraction of traces with a late span batch (arriving 20-120 s after the trace ended)")
 	fs.Float64Var(&cfg.longFrac, "long-running-fraction", sim.DefaultLongRunningFraction, "fraction of traces whose root stays in progress for 2-10 minutes")
 	fs.StringVar(&cfg.readyFile, "ready-file", "", "once listening, write the JSON object {vendor: url} to this `file`")
+	fs.StringVar(&cfg.receiverFile, "receiver-config", "", "once listening, write the llmtrace receiver's vendor blocks that poll every served vendor\n(receivers: llmtrace: <vendor>: {...}) to this `file`, to pass to the collector as a second --config")
 	fs.StringVar(&cfg.truthFile, "truth", "", "before listening, write the ground truth of the whole dataset to this `file` as OTLP JSON,\none trace per line, for each vendor in turn; a {vendor} in the name writes one file per vendor")
 	fs.BoolVar(&cfg.verbose, "verbose", false, "log every request on stderr")
 	fs.DurationVar(&cfg.shutdownWait, "shutdown-timeout", 5*time.Second, "how long to let requests in flight finish on SIGINT/SIGTERM")
@@ -175,8 +177,19 @@ func serve(ctx context.Context, cfg *config, all map[string]sim.Part, stdout, st
 	for _, v := range srv.Vendors() {
 		fmt.Fprintf(stdout, "%s %s\n", v, srv.URL(v))
 	}
+	if cfg.receiverFile != "" {
+		blocks := map[string]any{}
+		for _, p := range parts {
+			blocks[p.Name()] = p.ReceiverConfig(srv.URL(p.Name()), env.Creds)
+		}
+		doc := map[string]any{"receivers": map[string]any{"llmtrace": blocks}}
+		if err := writeJSONFile(cfg.receiverFile, "--receiver-config", doc); err != nil {
+			_ = srv.Close()
+			return err
+		}
+	}
 	if cfg.readyFile != "" {
-		if err := writeReady(cfg.readyFile, srv.URLs()); err != nil {
+		if err := writeJSONFile(cfg.readyFile, "--ready-file", srv.URLs()); err != nil {
 			_ = srv.Close()
 			return err
 		}
@@ -340,28 +353,29 @@ func writeTruth(ctx context.Context, name string, parts []sim.Part, env *sim.Env
 	return nil
 }
 
-// writeReady writes urls atomically, so a reader never sees half a file.
-func writeReady(path string, urls map[string]string) error {
-	b, err := json.Marshal(urls)
+// writeJSONFile writes v as JSON (which is YAML too) atomically, so a
+// reader never sees half a file; flag names the option in errors.
+func writeJSONFile(path, flag string, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".vendorsim-ready-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".vendorsim-*")
 	if err != nil {
-		return fmt.Errorf("--ready-file: %w", err)
+		return fmt.Errorf("%s: %w", flag, err)
 	}
 	if _, err := tmp.Write(append(b, '\n')); err != nil {
 		_ = tmp.Close()
 		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("--ready-file: %w", err)
+		return fmt.Errorf("%s: %w", flag, err)
 	}
 	if err := tmp.Close(); err != nil {
 		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("--ready-file: %w", err)
+		return fmt.Errorf("%s: %w", flag, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("--ready-file: %w", err)
+		return fmt.Errorf("%s: %w", flag, err)
 	}
 	return nil
 }

@@ -61,7 +61,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 		assert.NotEmpty(t, f.Usage, "flag %s", f.Name)
 	})
 	for _, name := range []string{"vendors", "listen", "seed", "traces", "rate", "backfill", "speed", "api-key", "workspace",
-		"project", "fault", "late-fraction", "long-running-fraction", "ready-file", "truth"} {
+		"project", "fault", "late-fraction", "long-running-fraction", "ready-file", "receiver-config", "truth"} {
 		assert.NotNil(t, fs.Lookup(name), "flag --%s", name)
 	}
 	assert.GreaterOrEqual(t, n, 15)
@@ -117,6 +117,7 @@ func (s *syncBuffer) String() string {
 func TestServesUntilCancelled(t *testing.T) {
 	dir := t.TempDir()
 	ready := filepath.Join(dir, "ready.json")
+	receiverCfg := filepath.Join(dir, "receiver.yaml")
 	truth := filepath.Join(dir, "truth-{vendor}.jsonl")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -125,7 +126,7 @@ func TestServesUntilCancelled(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{
 			"--vendors", "beta", "--traces", "300", "--rate", "10", "--backfill", "10s", "--speed", "2",
-			"--api-key", "secret", "--project", "p1", "--ready-file", ready, "--truth", truth,
+			"--api-key", "secret", "--project", "p1", "--ready-file", ready, "--receiver-config", receiverCfg, "--truth", truth,
 			"--fault", "beta:GET /fail:5xx",
 		}, testParts, &stdout, &stderr)
 	}()
@@ -139,6 +140,11 @@ func TestServesUntilCancelled(t *testing.T) {
 	url := urls["beta"]
 	assert.Regexp(t, `^http://127\.0\.0\.1:\d+$`, url)
 	assert.Equal(t, "beta "+url+"\n", stdout.String())
+	var rc map[string]map[string]map[string]map[string]any
+	b, err := os.ReadFile(receiverCfg)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &rc))
+	assert.Equal(t, map[string]any{"endpoint": url}, rc["receivers"]["llmtrace"]["beta"], "the part's block, pointed at its listener")
 
 	req, _ := http.NewRequest(http.MethodGet, url+"/count", nil)
 	req.Header.Set("x-api-key", "secret")
@@ -149,20 +155,20 @@ func TestServesUntilCancelled(t *testing.T) {
 		Project string
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	assert.Equal(t, "p1", got.Project)
 	assert.InDelta(t, 100, got.Started, 15, "10 s of backfill at 10 traces/s")
 
 	req, _ = http.NewRequest(http.MethodGet, url+"/fail", nil)
 	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "--fault applies")
 
 	// The ground truth holds every trace, one per line, as OTLP JSON.
 	f, err := os.Open(strings.ReplaceAll(truth, "{vendor}", "beta"))
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<24)
 	lines, spans := 0, 0

@@ -84,7 +84,7 @@ func build(t testing.TB) (string, error) {
 	}
 
 	tmp := fmt.Sprintf("%s.tmp%d", bin, os.Getpid())
-	defer os.Remove(tmp)
+	defer func() { _ = os.Remove(tmp) }()
 	t.Logf("jaegertest: building %s in %s into %s (takes a few minutes)", jaegerPackage, modDir, bin)
 	start := time.Now()
 	cmd := exec.Command(goTool(), "build", "-o", tmp, jaegerPackage)

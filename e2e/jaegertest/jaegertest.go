@@ -242,7 +242,7 @@ func (j *Jaeger) start(t testing.TB) {
 	setProcAttrs(cmd)
 	begin := time.Now()
 	if err := cmd.Start(); err != nil {
-		lf.Close()
+		_ = lf.Close()
 		t.Fatalf("jaegertest: starting %s: %v", j.bin, err)
 	}
 	exited := make(chan struct{})
@@ -295,7 +295,7 @@ func (j *Jaeger) probe(client *http.Client) error {
 		if err != nil {
 			return err
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("GET %s: %s", u, resp.Status)
 		}
@@ -305,7 +305,7 @@ func (j *Jaeger) probe(client *http.Client) error {
 		if err != nil {
 			return err
 		}
-		c.Close()
+		_ = c.Close()
 	}
 	return nil
 }
@@ -338,7 +338,7 @@ func freePorts(n int) ([]int, error) {
 	ls := make([]net.Listener, 0, n)
 	defer func() {
 		for _, l := range ls {
-			l.Close()
+			_ = l.Close()
 		}
 	}()
 	ports := make([]int, 0, n)
@@ -364,7 +364,7 @@ func waitPortsFree(ports []int, timeout time.Duration) error {
 				busy = append(busy, err)
 				continue
 			}
-			l.Close()
+			_ = l.Close()
 		}
 		if len(busy) == 0 {
 			return nil

@@ -59,7 +59,7 @@ func postOTLP(t *testing.T, j *Jaeger, body []byte) {
 	t.Helper()
 	resp, err := http.Post(j.OTLPHTTP+"/v1/traces", "application/json", bytes.NewReader(body))
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "OTLP/HTTP answer: %s", b)
 }

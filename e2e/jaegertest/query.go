@@ -57,7 +57,7 @@ func (q *Query) get(ctx context.Context, path string, query url.Values) (body []
 	if err != nil {
 		return nil, false, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err = io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, false, fmt.Errorf("GET %s: reading body: %w", u, err)

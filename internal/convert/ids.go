@@ -7,6 +7,7 @@ import (
 	"hash"
 	"time"
 
+	"github.com/google/uuid"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
@@ -257,24 +258,17 @@ func isUUIDShape(s string) bool {
 	return len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-'
 }
 
-// uuidHexOffsets are the string offsets of the 16 hex pairs of a dashed UUID.
-var uuidHexOffsets = [16]uint8{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
-
 // UUIDBytes parses a canonical dashed UUID ("xxxxxxxx-xxxx-xxxx-xxxx-
 // xxxxxxxxxxxx", hex of any case) and returns its 16 bytes in string order.
 // It returns false for any other shape (no braces, no "urn:uuid:", no
-// dash-less form). It does not allocate.
+// dash-less form: those are other ID formats here). It does not allocate.
 func UUIDBytes(s string) ([16]byte, bool) {
-	var u [16]byte
 	if !isUUIDShape(s) {
-		return u, false
+		return [16]byte{}, false
 	}
-	for i, off := range uuidHexOffsets {
-		hi, lo := unhex[s[off]], unhex[s[off+1]]
-		if hi > 0x0F || lo > 0x0F {
-			return [16]byte{}, false
-		}
-		u[i] = hi<<4 | lo
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return [16]byte{}, false
 	}
 	return u, true
 }
@@ -320,7 +314,7 @@ func decodeBase64(dst []byte, s string) (int, bool) {
 	i := 0
 	for ; i+4 <= len(body); i += 4 {
 		v := uint32(unb64[body[i]])<<18 | uint32(unb64[body[i+1]])<<12 | uint32(unb64[body[i+2]])<<6 | uint32(unb64[body[i+3]])
-		dst[j], dst[j+1], dst[j+2] = byte(v>>16), byte(v>>8), byte(v)
+		dst[j], dst[j+1], dst[j+2] = byte(v>>16), byte(v>>8), byte(v) //nolint:gosec // 24-bit group split into bytes
 		j += 3
 	}
 	switch len(body) - i {
@@ -329,13 +323,13 @@ func decodeBase64(dst []byte, s string) (int, bool) {
 		if v&0x0F != 0 {
 			return n, false
 		}
-		dst[j] = byte(v >> 4)
+		dst[j] = byte(v >> 4) //nolint:gosec // 12-bit group, low 4 bits zero
 	case 3:
 		v := uint32(unb64[body[i]])<<12 | uint32(unb64[body[i+1]])<<6 | uint32(unb64[body[i+2]])
 		if v&0x03 != 0 {
 			return n, false
 		}
-		dst[j], dst[j+1] = byte(v>>10), byte(v>>2)
+		dst[j], dst[j+1] = byte(v>>10), byte(v>>2) //nolint:gosec // 18-bit group, low 2 bits zero
 	}
 	return n, true
 }

@@ -270,6 +270,12 @@ type scratch struct{ buf []byte }
 
 var scratchPool = sync.Pool{New: func() any { return &scratch{buf: make([]byte, 0, 64)} }}
 
+// SetNumber stores the JSON number literal b in dest with the typing of
+// PutJSON (an integer literal that fits int64 -> Int, else Double); it
+// returns false when b is not a JSON number. Scanners of their own (the
+// Langtrace one) share it.
+func SetNumber(dest pcommon.Value, b []byte) bool { return setNumberBytes(dest, b) }
+
 // setNumberBytes is setNumber for a byte slice; the short string
 // conversions below do not escape and so do not allocate.
 func setNumberBytes(dest pcommon.Value, b []byte) bool {

@@ -230,7 +230,7 @@ func parseISO(s string) (time.Time, bool) {
 	h, ok5 := digits2(s, 11)
 	mi, ok6 := digits2(s, 14)
 	se, ok7 := digits2(s, 17)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 {
 		return time.Time{}, false
 	}
 	y := yh*100 + yl

@@ -57,10 +57,10 @@ func (c *Config) Scope() string { return c.ProjectID }
 // Identity is the project.
 func (c *Config) Identity() []string { return []string{c.ProjectID} }
 
-// Paging: page tokens are page numbers of page_size traces.
+// Paging is page_size: page tokens are page numbers.
 func (c *Config) Paging() []string { return []string{strconv.Itoa(c.PageSize)} }
 
-// Limits: Langtrace documents no rate limit.
+// Limits is none: Langtrace documents no rate limit.
 func (c *Config) Limits() poll.Limits { return poll.Limits{} }
 
 // NewSource builds the Langtrace source.

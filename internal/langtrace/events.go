@@ -2,6 +2,7 @@ package langtrace
 
 import (
 	"encoding/base64"
+	"math"
 	"strconv"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -82,7 +83,7 @@ func (c *converter) event(s *scanner, ev ptrace.SpanEvent) {
 		case "attributes":
 			c.attributes(s, ev.Attributes())
 		case "droppedAttributesCount", "dropped_attributes_count":
-			ev.SetDroppedAttributesCount(uint32(max(readInt(s), 0)))
+			ev.SetDroppedAttributesCount(toUint32(readInt(s)))
 		default:
 			s.skip()
 		}
@@ -237,9 +238,9 @@ func (c *converter) link(s *scanner, dst ptrace.SpanLinkSlice) {
 		case string(key) == "attributes":
 			c.attributes(s, l.Attributes())
 		case string(key) == "droppedAttributesCount" || string(key) == "dropped_attributes_count":
-			l.SetDroppedAttributesCount(uint32(max(readInt(s), 0)))
+			l.SetDroppedAttributesCount(toUint32(readInt(s)))
 		case string(key) == "flags":
-			l.SetFlags(uint32(max(readInt(s), 0)))
+			l.SetFlags(toUint32(readInt(s)))
 		default:
 			s.skip()
 		}
@@ -363,4 +364,9 @@ func (c *converter) anyValue(s *scanner, dst pcommon.Value) bool {
 		}
 	}
 	return ok && s.err == nil
+}
+
+// toUint32 clamps a count to the uint32 range of OTLP's counters.
+func toUint32(v int) uint32 {
+	return uint32(min(max(v, 0), math.MaxUint32)) //nolint:gosec // clamped above
 }

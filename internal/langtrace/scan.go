@@ -3,12 +3,13 @@ package langtrace
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/llmtrace/llmtrace/internal/convert"
 )
 
 // Langtrace nests JSON documents inside JSON strings two and three levels
@@ -507,69 +508,9 @@ func (s *scanner) members(dest pcommon.Map, keys *interner) {
 
 // setNumber stores the number literal lit in dest.
 func setNumber(dest pcommon.Value, lit []byte, s *scanner) {
-	isInt, ok := scanNumber(lit)
-	if !ok {
+	if !convert.SetNumber(dest, lit) {
 		s.fail("invalid number %q", lit)
-		return
 	}
-	str := unsafeString(lit) // only parsed, never stored
-	if isInt {
-		if v, err := strconv.ParseInt(str, 10, 64); err == nil {
-			dest.SetInt(v)
-			return
-		}
-	}
-	if f, err := strconv.ParseFloat(str, 64); err == nil {
-		dest.SetDouble(f)
-		return
-	}
-	dest.SetStr(string(lit))
-}
-
-// scanNumber validates lit against the JSON number grammar and reports
-// whether it is an integer literal (no fraction, no exponent).
-func scanNumber(lit []byte) (isInt, ok bool) {
-	i := 0
-	if i < len(lit) && lit[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(lit) && lit[i] == '0':
-		i++
-	case i < len(lit) && lit[i] >= '1' && lit[i] <= '9':
-		for i < len(lit) && lit[i] >= '0' && lit[i] <= '9' {
-			i++
-		}
-	default:
-		return false, false
-	}
-	isInt = true
-	if i < len(lit) && lit[i] == '.' {
-		isInt = false
-		i++
-		start := i
-		for i < len(lit) && lit[i] >= '0' && lit[i] <= '9' {
-			i++
-		}
-		if i == start {
-			return false, false
-		}
-	}
-	if i < len(lit) && (lit[i] == 'e' || lit[i] == 'E') {
-		isInt = false
-		i++
-		if i < len(lit) && (lit[i] == '+' || lit[i] == '-') {
-			i++
-		}
-		start := i
-		for i < len(lit) && lit[i] >= '0' && lit[i] <= '9' {
-			i++
-		}
-		if i == start {
-			return false, false
-		}
-	}
-	return isInt, i == len(lit)
 }
 
 // interner returns one shared string per distinct attribute key: keys
@@ -601,5 +542,5 @@ func (in *interner) get(b []byte) string {
 // unsafeString views b as a string without copying. b must never be
 // modified afterwards.
 func unsafeString(b []byte) string {
-	return unsafe.String(unsafe.SliceData(b), len(b))
+	return unsafe.String(unsafe.SliceData(b), len(b)) //nolint:gosec // read-only view, see above
 }

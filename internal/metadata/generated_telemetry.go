@@ -27,6 +27,7 @@ type TelemetryBuilder struct {
 	mu                         sync.Mutex
 	registrations              []metric.Registration
 	LlmtraceAPIRequests        metric.Int64Counter
+	LlmtraceBackfillProgress   metric.Float64Gauge
 	LlmtraceCheckpointLag      metric.Float64Gauge
 	LlmtraceConversionWarnings metric.Int64Counter
 	LlmtraceRateLimitWaits     metric.Int64Counter
@@ -67,6 +68,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_llmtrace_api_requests",
 		metric.WithDescription("Vendor API requests made, by vendor and HTTP status class. [Alpha]"),
 		metric.WithUnit("{requests}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.LlmtraceBackfillProgress, err = builder.meter.Float64Gauge(
+		"otelcol_llmtrace_backfill_progress",
+		metric.WithDescription("How far the source's current query has read its window, from 0 to 1; 1 once the source is caught up. [Alpha]"),
+		metric.WithUnit("1"),
 	)
 	errs = errors.Join(errs, err)
 	builder.LlmtraceCheckpointLag, err = builder.meter.Float64Gauge(

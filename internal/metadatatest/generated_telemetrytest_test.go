@@ -20,6 +20,7 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.LlmtraceAPIRequests.Add(context.Background(), 1)
+	tb.LlmtraceBackfillProgress.Record(context.Background(), 1)
 	tb.LlmtraceCheckpointLag.Record(context.Background(), 1)
 	tb.LlmtraceConversionWarnings.Add(context.Background(), 1)
 	tb.LlmtraceRateLimitWaits.Add(context.Background(), 1)
@@ -27,6 +28,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.LlmtraceSpansSkipped.Add(context.Background(), 1)
 	AssertEqualLlmtraceAPIRequests(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualLlmtraceBackfillProgress(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualLlmtraceCheckpointLag(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},

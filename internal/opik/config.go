@@ -69,10 +69,11 @@ func (c *Config) Scope() string {
 // Identity is the workspace and the project.
 func (c *Config) Identity() []string { return []string{c.Workspace, c.ProjectName, c.ProjectID} }
 
-// Paging: page tokens are page numbers of page_size traces.
+// Paging is page_size: page tokens are page numbers.
 func (c *Config) Paging() []string { return []string{strconv.Itoa(c.PageSize)} }
 
-// Limits: Opik's limits are deployment configuration, answered with 429.
+// Limits is none: Opik's limits are deployment configuration, answered
+// with 429.
 func (c *Config) Limits() poll.Limits { return poll.Limits{} }
 
 // NewSource builds the Opik source.

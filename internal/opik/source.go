@@ -139,16 +139,18 @@ func parseToken(token string) (int, error) {
 }
 
 // more reports whether a list has pages after this one. Opik's total counts
-// the filtered rows; a short or empty page also ends the list.
+// the filtered rows: while it says more rows exist, a short page (a server
+// that caps the page below the requested size) does not end the list. Without
+// a total, a short page ends it; an empty page always does.
 func more(page, size int, p listPage) bool {
 	n := len(p.Content)
-	if n == 0 || n < size {
+	if n == 0 {
 		return false
 	}
-	if p.Total >= 0 && int64(page-1)*int64(size)+int64(n) >= p.Total {
-		return false
+	if p.Total >= 0 {
+		return int64(page-1)*int64(size)+int64(n) < p.Total
 	}
-	return true
+	return n >= size
 }
 
 // window returns the query parameters of a UUIDv7 time window.
@@ -177,7 +179,7 @@ func (s *source) list(ctx context.Context, path, what string, page int, params u
 	}
 	p, err := decodePage(resp.Body)
 	if err != nil {
-		return listPage{}, fmt.Errorf("opik: listing %s (page %d): %w", what, page, err)
+		return listPage{}, fmt.Errorf("opik: listing %s (page %d): %w", what, page, s.api.ScrubError(err))
 	}
 	return p, nil
 }

@@ -468,3 +468,44 @@ func TestRequestsPer1000Spans(t *testing.T) {
 			size, reqs, fake.count(tracesPath), perTrace, spans, float64(reqs)*1000/float64(spans), float64(reqs)/float64(polls))
 	}
 }
+
+func TestMalformedAnswersNeverQuoteTheKey(t *testing.T) {
+	const key = "opik-secret-key-5c1d9e"
+	for _, body := range []string{
+		`not json at all ` + key,
+		`["a list", "` + key + `"]`,
+		`{"content": [{"id": "` + key + `", "name": tru`,
+	} {
+		fake := newFakeOpik(t, "demo")
+		fake.before = func(*http.Request, int) (int, http.Header, string) { return http.StatusOK, nil, body }
+		cfg := testConfig("demo")
+		cfg.APIKey, cfg.Workspace = key, "ws"
+		ts := startSource(t, fake, cfg)
+		_, err := ts.FetchPage(context.Background(), poll.PageRequest{Query: hourQuery()})
+		require.Error(t, err, body)
+		assert.NotContains(t, err.Error(), key, body)
+	}
+}
+
+func TestPagingFollowsTotalPastAShortPage(t *testing.T) {
+	tests := []struct {
+		name       string
+		page, size int
+		n          int
+		total      int64
+		want       bool
+	}{
+		{"full page, more in total", 1, 5, 5, 12, true},
+		{"short page, total says more", 1, 5, 3, 8, true},
+		{"short page, total reached", 2, 5, 3, 8, false},
+		{"full page, total reached", 2, 5, 5, 10, false},
+		{"empty page", 2, 5, 0, 12, false},
+		{"no total, full page", 1, 5, 5, -1, true},
+		{"no total, short page", 1, 5, 4, -1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, more(tt.page, tt.size, listPage{Content: make([]record, tt.n), Total: tt.total}))
+		})
+	}
+}

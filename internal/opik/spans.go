@@ -69,124 +69,186 @@ type sweep struct {
 // spansOf reads the spans of a page of traces, keyed by trace id, each
 // trace's spans in id (creation) order.
 func (s *source) spansOf(ctx context.Context, q poll.Query, page int, traces []record) (map[string][]*record, error) {
-	now := s.now().UTC()
-	out := make(map[string][]*record, len(traces))
-	oldest := traces[0].ID
-	var need []*record
+	r := s.newPageRead(q, page, traces)
+	r.takeCached()
+	from, w, err := r.readWindow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readPerTrace(ctx, from, w); err != nil {
+		return nil, err
+	}
+	r.keepSweep()
+	return r.collect(), nil
+}
+
+// pageRead is the reading of one page's spans.
+type pageRead struct {
+	s      *source
+	q      poll.Query
+	page   int
+	now    time.Time
+	traces []record
+	sw     *sweep
+	// need are the page's traces whose spans must be read (the others are
+	// in the settled cache); out holds the result, groups the spans read
+	// so far per trace to read.
+	need   []*record
+	out    map[string][]*record
+	groups map[string]map[string]*record
+	oldest string // the smallest trace id of the page
+	lists  int    // span list reads, for the log
+}
+
+// newPageRead takes the settled traces from the cache and continues the
+// sweep, or starts a new one (the first page, a page read again after an
+// error, a token used after a restart: the sweep was reset by FetchPage).
+func (s *source) newPageRead(q poll.Query, page int, traces []record) *pageRead {
+	r := &pageRead{s: s, q: q, page: page, now: s.now().UTC(), traces: traces,
+		out: make(map[string][]*record, len(traces)), oldest: traces[0].ID}
 	for i := range traces {
 		tr := &traces[i]
-		oldest = min(oldest, tr.ID)
+		r.oldest = min(r.oldest, tr.ID)
 		if spans, ok := s.settled.get(tr); ok {
-			out[tr.ID] = spans
+			r.out[tr.ID] = spans
 			continue
 		}
-		need = append(need, tr)
+		r.need = append(r.need, tr)
 	}
-
 	sw := s.sweep
 	s.sweep = nil // set again once this page succeeded
 	if sw == nil || sw.q != q || sw.next != page {
 		s.settled.evict(q.From.Add(-spanWindowSlack))
 		sw = &sweep{q: q, cache: map[string][]*record{}, seen: map[string]struct{}{}}
 	}
-	if len(need) > 0 && sw.end.IsZero() {
+	if len(r.need) > 0 && sw.end.IsZero() {
 		// The sweep's first page with spans to read sets its end.
 		var to time.Time
 		if page == 1 {
 			to = q.To // no trace of the query starts after the first page's
 		}
-		sw.end = chooseEnd(spanWindows(need, now), need, s.pageSize, to)
+		sw.end = chooseEnd(spanWindows(r.need, r.now), r.need, s.pageSize, to)
 		sw.low = sw.end.Add(spanWindowSlack)
 	}
+	r.sw = sw
+	return r
+}
 
-	groups := make(map[string]map[string]*record, len(need))
-	for _, tr := range need {
+// takeCached starts each trace's group with the spans an earlier page of the
+// sweep read for it, and drops the page's traces from the sweep's cache.
+func (r *pageRead) takeCached() {
+	r.groups = make(map[string]map[string]*record, len(r.need))
+	for _, tr := range r.need {
 		g := make(map[string]*record, max(int(tr.SpanCount), 4))
-		for _, sp := range sw.cache[tr.ID] {
+		for _, sp := range r.sw.cache[tr.ID] {
 			g[sp.ID] = sp
 		}
-		groups[tr.ID] = g
+		r.groups[tr.ID] = g
 	}
-	for i := range traces {
-		sw.held -= len(sw.cache[traces[i].ID])
-		delete(sw.cache, traces[i].ID)
+	for i := range r.traces {
+		r.sw.held -= len(r.sw.cache[r.traces[i].ID])
+		delete(r.sw.cache, r.traces[i].ID)
 	}
-	queryStart := q.From.Add(-spanWindowSlack)
-	add := func(sp *record) {
-		if g, ok := groups[sp.TraceID]; ok {
-			if old, dup := g[sp.ID]; !dup || old.LastUpdatedAt <= sp.LastUpdatedAt {
-				g[sp.ID] = sp
-			}
-			return
-		}
-		// Keep spans of traces on later pages (smaller ids) of this query.
-		if sp.TraceID >= oldest || sw.cache == nil {
-			return
-		}
-		if t, ok := convert.UUIDv7Time(sp.TraceID); ok && t.Before(queryStart) {
-			return
-		}
-		sw.cache[sp.TraceID] = append(sw.cache[sp.TraceID], sp)
-		if sw.held++; sw.held > maxCachedSpans {
-			sw.cache, sw.held = nil, 0
-		}
-	}
+}
 
-	lists := 0
-	var w windows
-	from := sw.low
-	if len(need) > 0 {
-		w = spanWindows(need, now)
-		if from = chooseStart(w, traces, sw.low, s.pageSize); from.Before(sw.low) {
-			if err := s.listAll(ctx, "spans", s.window(from, sw.low), add); err != nil {
-				return nil, err
-			}
-			sw.low = from
-			lists++
+// add files a span read: under its trace when the page needs it (the most
+// recently updated copy wins), else in the sweep's cache when its trace is
+// on a later page of this query (a smaller id, not before the query).
+func (r *pageRead) add(sp *record) {
+	if g, ok := r.groups[sp.TraceID]; ok {
+		if old, dup := g[sp.ID]; !dup || old.LastUpdatedAt <= sp.LastUpdatedAt {
+			g[sp.ID] = sp
 		}
+		return
 	}
-	for i, tr := range need {
-		_, again := sw.seen[tr.ID]
-		covered := !w.starts[i].Before(from.Add(spanWindowSlack)) && !w.horizons[i].After(sw.end)
-		if !again && covered && (tr.SpanCount < 0 || int64(len(groups[tr.ID])) >= tr.SpanCount) {
+	sw := r.sw
+	if sp.TraceID >= r.oldest || sw.cache == nil {
+		return
+	}
+	if t, ok := convert.UUIDv7Time(sp.TraceID); ok && t.Before(r.q.From.Add(-spanWindowSlack)) {
+		return
+	}
+	sw.cache[sp.TraceID] = append(sw.cache[sp.TraceID], sp)
+	if sw.held++; sw.held > maxCachedSpans {
+		sw.cache, sw.held = nil, 0
+	}
+}
+
+// readWindow reads the page's bulk window of spans, the part of it the
+// sweep has not read yet, and returns where the sweep's read part now
+// starts and the page's span windows.
+func (r *pageRead) readWindow(ctx context.Context) (time.Time, windows, error) {
+	var w windows
+	from := r.sw.low
+	if len(r.need) == 0 {
+		return from, w, nil
+	}
+	w = spanWindows(r.need, r.now)
+	if from = chooseStart(w, r.traces, r.sw.low, r.s.pageSize); from.Before(r.sw.low) {
+		if err := r.s.listAll(ctx, "spans", r.s.window(from, r.sw.low), r.add); err != nil {
+			return from, w, err
+		}
+		r.sw.low = from
+		r.lists++
+	}
+	return from, w, nil
+}
+
+// readPerTrace reads one by one the traces the window did not cover whole:
+// one that runs past it or starts before it, one with fewer spans than its
+// span_count, one seen on an earlier page of the sweep.
+func (r *pageRead) readPerTrace(ctx context.Context, from time.Time, w windows) error {
+	for i, tr := range r.need {
+		_, again := r.sw.seen[tr.ID]
+		covered := !w.starts[i].Before(from.Add(spanWindowSlack)) && !w.horizons[i].After(r.sw.end)
+		if !again && covered && (tr.SpanCount < 0 || int64(len(r.groups[tr.ID])) >= tr.SpanCount) {
 			continue
 		}
-		groups[tr.ID] = map[string]*record{}
-		err := s.listAll(ctx, "spans of trace "+tr.ID, url.Values{"trace_id": {tr.ID}}, func(sp *record) {
+		r.groups[tr.ID] = map[string]*record{}
+		err := r.s.listAll(ctx, "spans of trace "+tr.ID, url.Values{"trace_id": {tr.ID}}, func(sp *record) {
 			if sp.TraceID == "" {
 				sp.TraceID = tr.ID
 			}
-			add(sp)
+			r.add(sp)
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		lists++
+		r.lists++
 	}
-	for i := range traces {
-		sw.seen[traces[i].ID] = struct{}{}
-	}
-	if sw.cache != nil {
-		sw.next = page + 1
-		s.sweep = sw
-	}
+	return nil
+}
 
+// keepSweep hands the sweep on to the next page.
+func (r *pageRead) keepSweep() {
+	for i := range r.traces {
+		r.sw.seen[r.traces[i].ID] = struct{}{}
+	}
+	if r.sw.cache != nil {
+		r.sw.next = r.page + 1
+		r.s.sweep = r.sw
+	}
+}
+
+// collect orders each trace's spans, remembers the settled ones and returns
+// every trace's spans.
+func (r *pageRead) collect() map[string][]*record {
 	total := 0
-	for _, tr := range need {
-		g := groups[tr.ID]
+	for _, tr := range r.need {
+		g := r.groups[tr.ID]
 		spans := make([]*record, 0, len(g))
 		for _, sp := range g {
 			spans = append(spans, sp)
 		}
 		slices.SortFunc(spans, func(a, b *record) int { return strings.Compare(a.ID, b.ID) })
-		out[tr.ID] = spans
+		r.out[tr.ID] = spans
 		total += len(spans)
-		s.settled.put(tr, spans)
+		r.s.settled.put(tr, spans)
 	}
-	s.logger.Debug("Read Opik spans", zap.Int("page", page), zap.Int("traces", len(traces)),
-		zap.Int("traces_read", len(need)), zap.Int("spans_read", total), zap.Int("span_lists", lists),
-		zap.Int("cached", sw.held), zap.Int("settled", s.settled.spans))
-	return out, nil
+	r.s.logger.Debug("Read Opik spans", zap.Int("page", r.page), zap.Int("traces", len(r.traces)),
+		zap.Int("traces_read", len(r.need)), zap.Int("spans_read", total), zap.Int("span_lists", r.lists),
+		zap.Int("cached", r.sw.held), zap.Int("settled", r.s.settled.spans))
+	return r.out
 }
 
 // windows are where the span ids of some traces are expected.

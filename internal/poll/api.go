@@ -6,21 +6,32 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
+	"github.com/cenkalti/backoff/v5"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.uber.org/zap"
+	"golang.org/x/time/rate"
 )
 
 // maxRateLimitRetries bounds how often one request is retried after 429
 // answers before the poll gives up (the wait itself is what the server asks).
 const maxRateLimitRetries = 8
+
+// maxRateLimitWait caps what a 429 may ask to wait (a Retry-After of 1e10
+// seconds would overflow a time.Duration).
+const maxRateLimitWait = time.Hour
+
+// maxErrorBody is how much of an error answer's body an error quotes.
+const maxErrorBody = 512
 
 // defaultRateLimitWait is used when a 429 carries neither Retry-After nor
 // RateLimit-Reset.
@@ -79,12 +90,30 @@ type APIClient struct {
 	tel     *telemetry
 	scrub   *strings.Replacer
 
-	// minGap is the spacing the client-side rate limit imposes.
-	minGap time.Duration
+	// limiter is the vendor's limit on every request (nil: none); paths
+	// are the limits of some paths on top of it.
+	limiter *rate.Limiter
+	paths   []pathLimit
 
 	mu        sync.Mutex
-	last      time.Time // when the previous request was sent
 	notBefore time.Time // a 429 asked to wait until then
+
+	requests atomic.Int64
+}
+
+// Requests is how many HTTP requests the client has sent.
+func (c *APIClient) Requests() int64 { return c.requests.Load() }
+
+// pathLimit is the client-side limit of the requests whose "METHOD /path"
+// starts with prefix.
+type pathLimit struct {
+	prefix  string
+	per     time.Duration
+	limiter *rate.Limiter
+}
+
+func newLimiter(r Rate) *rate.Limiter {
+	return rate.NewLimiter(rate.Every(r.Per/time.Duration(r.Requests)), max(r.Burst, 1))
 }
 
 // APIClientSettings configure an APIClient.
@@ -120,8 +149,21 @@ func NewAPIClient(s APIClientSettings) (*APIClient, error) {
 			pairs = append(pairs, sec, "[REDACTED]")
 		}
 	}
+	// The client is copied so that its redirect policy is this source's:
+	// a redirect to another scheme, host or port would carry the API key
+	// (Go re-sends custom headers to another port of the same host).
+	client := *s.Client
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != base.Scheme || req.URL.Host != base.Host {
+			return fmt.Errorf("%w: a redirect to %s://%s", ErrForeignHost, req.URL.Scheme, req.URL.Host)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 	c := &APIClient{
-		client:  s.Client,
+		client:  &client,
 		base:    base,
 		maxBody: s.MaxResponseBytes,
 		retry:   s.Retry,
@@ -131,13 +173,33 @@ func NewAPIClient(s APIClientSettings) (*APIClient, error) {
 		scrub:   strings.NewReplacer(pairs...),
 	}
 	if !s.Limits.Rate.IsZero() {
-		c.minGap = s.Limits.Rate.Per / time.Duration(s.Limits.Rate.Requests)
+		c.limiter = newLimiter(s.Limits.Rate)
+	}
+	for prefix, r := range s.Limits.Paths {
+		if !r.IsZero() {
+			c.paths = append(c.paths, pathLimit{prefix: prefix, per: r.Per, limiter: newLimiter(r)})
+		}
 	}
 	return c, nil
 }
 
 // Scrub removes the configured secrets from s.
 func (c *APIClient) Scrub(s string) string { return c.scrub.Replace(s) }
+
+// Snippet is what an error may quote of a vendor's answer: the body
+// scrubbed of secrets first, then cut to maxErrorBody bytes (cutting first
+// could leave the start of a key that straddles the cut).
+func (c *APIClient) Snippet(body []byte) string {
+	s := c.Scrub(string(body))
+	if len(s) <= maxErrorBody {
+		return s
+	}
+	cut := maxErrorBody
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
 
 // Do performs the request and returns the 2xx response, retrying as
 // configured. Non-2xx answers that are not retried come back as
@@ -147,14 +209,19 @@ func (c *APIClient) Do(ctx context.Context, r Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	limits := c.limitsOf(method + " " + r.Path)
 	start := c.clock.Now()
-	backoff := newBackoff(c.retry)
+	retries := newBackoff(c.retry)
 	rateLimited := 0
 	for {
-		if err := c.waitTurn(ctx); err != nil {
+		if err := c.waitTurn(ctx, limits); err != nil {
 			return nil, err
 		}
-		resp, err := c.once(ctx, r, u)
+		resp, err := c.once(ctx, method, r, u)
 		if err == nil {
 			return resp, nil
 		}
@@ -166,7 +233,7 @@ func (c *APIClient) Do(ctx context.Context, r Request) (*Response, error) {
 		switch {
 		case errors.As(err, &se) && se.Status == http.StatusTooManyRequests:
 			// The wait applies to every later request too: waitTurn honours it.
-			wait := c.rateLimitWait(resp)
+			wait := c.rateLimitWait(resp, limits)
 			c.mu.Lock()
 			c.notBefore = c.clock.Now().Add(wait)
 			c.mu.Unlock()
@@ -180,7 +247,7 @@ func (c *APIClient) Do(ctx context.Context, r Request) (*Response, error) {
 			if !c.retry.Enabled {
 				return nil, err
 			}
-			wait = backoff.next()
+			wait = retries.NextBackOff()
 			if c.retry.MaxElapsedTime > 0 && c.clock.Now().Add(wait).Sub(start) > c.retry.MaxElapsedTime {
 				return nil, err
 			}
@@ -192,6 +259,17 @@ func (c *APIClient) Do(ctx context.Context, r Request) (*Response, error) {
 			return nil, err
 		}
 	}
+}
+
+// limitsOf returns the path limits that apply to "METHOD /path".
+func (c *APIClient) limitsOf(call string) []pathLimit {
+	var out []pathLimit
+	for _, p := range c.paths {
+		if strings.HasPrefix(call, p.prefix) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // resolve builds the request URL and refuses other hosts.
@@ -222,39 +300,46 @@ func (c *APIClient) resolve(r Request) (*url.URL, error) {
 	return u, nil
 }
 
-// waitTurn blocks until the client-side rate limit and any server-imposed
-// wait allow the next request.
-func (c *APIClient) waitTurn(ctx context.Context) error {
-	c.mu.Lock()
+// waitTurn blocks until the client-side rate limits and any server-imposed
+// wait allow the next request. The limiters are read at the engine's clock,
+// so tests and accelerated simulations need no real time.
+func (c *APIClient) waitTurn(ctx context.Context, paths []pathLimit) error {
 	now := c.clock.Now()
-	at := now
-	source := ""
-	if c.minGap > 0 && !c.last.IsZero() && c.last.Add(c.minGap).After(at) {
-		at = c.last.Add(c.minGap)
-		source = "client"
+	var client time.Duration
+	var reservations []*rate.Reservation
+	reserve := func(l *rate.Limiter) {
+		r := l.ReserveN(now, 1)
+		reservations = append(reservations, r)
+		client = max(client, r.DelayFrom(now))
 	}
-	if c.notBefore.After(at) {
-		at = c.notBefore
-		source = "server"
+	if c.limiter != nil {
+		reserve(c.limiter)
 	}
-	c.last = at
+	for _, p := range paths {
+		reserve(p.limiter)
+	}
+	c.mu.Lock()
+	server := c.notBefore.Sub(now)
 	c.mu.Unlock()
-	if wait := at.Sub(now); wait > 0 {
-		if source == "client" {
-			c.tel.rateLimitWait(ctx, source)
-		}
-		return c.clock.Sleep(ctx, wait)
+	wait := max(client, server)
+	if wait <= 0 {
+		return ctx.Err()
 	}
-	return ctx.Err()
+	if client >= server {
+		c.tel.rateLimitWait(ctx, "client")
+	}
+	if err := c.clock.Sleep(ctx, wait); err != nil {
+		for _, r := range reservations {
+			r.CancelAt(c.clock.Now())
+		}
+		return err
+	}
+	return nil
 }
 
 // once sends one request. On a non-2xx answer it returns the response (for
 // its headers) together with a *StatusError.
-func (c *APIClient) once(ctx context.Context, r Request, u *url.URL) (*Response, error) {
-	method := r.Method
-	if method == "" {
-		method = http.MethodGet
-	}
+func (c *APIClient) once(ctx context.Context, method string, r Request, u *url.URL) (*Response, error) {
 	var body io.Reader
 	if r.Body != nil {
 		body = bytes.NewReader(r.Body)
@@ -270,12 +355,13 @@ func (c *APIClient) once(ctx context.Context, r Request, u *url.URL) (*Response,
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	c.requests.Add(1)
 	resp, err := c.client.Do(req)
 	if err != nil {
 		c.tel.apiRequest(ctx, 0)
 		return nil, c.scrubErr(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	c.tel.apiRequest(ctx, resp.StatusCode)
 	data, err := c.readBody(resp.Body)
 	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
@@ -286,11 +372,7 @@ func (c *APIClient) once(ctx context.Context, r Request, u *url.URL) (*Response,
 		return nil, c.scrubErr(fmt.Errorf("%s %s: reading response: %w", method, r.Path, err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		snippet := data
-		if len(snippet) > 512 {
-			snippet = snippet[:512]
-		}
-		return out, &StatusError{Method: method, Path: r.Path, Status: resp.StatusCode, Body: c.Scrub(string(snippet))}
+		return out, &StatusError{Method: method, Path: r.Path, Status: resp.StatusCode, Body: c.Snippet(data)}
 	}
 	return out, nil
 }
@@ -310,33 +392,74 @@ func (c *APIClient) readBody(body io.Reader) ([]byte, error) {
 }
 
 // rateLimitWait reads how long a 429 asks to wait: Retry-After (seconds or
-// an HTTP date), else RateLimit-Reset (seconds), else a default.
-func (c *APIClient) rateLimitWait(resp *Response) time.Duration {
-	if resp == nil {
-		return defaultRateLimitWait
+// an HTTP date), else RateLimit-Reset (seconds), else the whole period of
+// the request's path limit, else a default; never more than
+// maxRateLimitWait.
+func (c *APIClient) rateLimitWait(resp *Response, paths []pathLimit) time.Duration {
+	wait, asked := defaultRateLimitWait, false
+	if resp != nil {
+		wait, asked = c.askedWait(resp.Header)
 	}
-	if v := strings.TrimSpace(resp.Header.Get("Retry-After")); v != "" {
-		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
-			return time.Duration(secs * float64(time.Second))
-		}
-		if at, err := http.ParseTime(v); err == nil {
-			if d := at.Sub(c.clock.Now()); d > 0 {
-				return d
-			}
-			return 0
+	if !asked {
+		for _, p := range paths {
+			wait = max(wait, p.per)
 		}
 	}
-	if v := strings.TrimSpace(resp.Header.Get("RateLimit-Reset")); v != "" {
-		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
-			return time.Duration(secs * float64(time.Second))
-		}
+	if wait > maxRateLimitWait {
+		c.logger.Warn("Vendor asked to wait longer than the receiver waits; waiting the maximum", zap.Duration("max", maxRateLimitWait))
+		return maxRateLimitWait
 	}
-	return defaultRateLimitWait
+	return wait
 }
 
-// scrubErr keeps secrets out of an error message while preserving the
-// error chain for errors.Is checks.
+// askedWait reads Retry-After and RateLimit-Reset; asked is false when the
+// answer carries neither.
+func (c *APIClient) askedWait(h http.Header) (wait time.Duration, asked bool) {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if secs, ok := parseSeconds(v); ok {
+			return seconds(secs), true
+		}
+		if at, err := http.ParseTime(v); err == nil {
+			return max(at.Sub(c.clock.Now()), 0), true
+		}
+	}
+	if v := strings.TrimSpace(h.Get("RateLimit-Reset")); v != "" {
+		if secs, ok := parseSeconds(v); ok {
+			return seconds(secs), true
+		}
+	}
+	return defaultRateLimitWait, false
+}
+
+// parseSeconds reads a non-negative number of seconds; one too large for a
+// float64 ("1e400") reads as +Inf.
+func parseSeconds(v string) (float64, bool) {
+	secs, err := strconv.ParseFloat(v, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	return secs, secs >= 0
+}
+
+// seconds converts a number of seconds to a Duration, saturating instead of
+// overflowing (and +Inf, from "1e400", saturates too).
+func seconds(secs float64) time.Duration {
+	if secs >= float64(math.MaxInt64)/float64(time.Second) {
+		return math.MaxInt64
+	}
+	return time.Duration(secs * float64(time.Second))
+}
+
+// ScrubError keeps secrets out of an error message while preserving the
+// error chain for errors.Is checks. Every error a source builds from a
+// vendor's answer (a decoding error quotes the body) goes through it; the
+// engine scrubs every source error once more before it logs or reports it.
+func (c *APIClient) ScrubError(err error) error { return c.scrubErr(err) }
+
 func (c *APIClient) scrubErr(err error) error {
+	if err == nil {
+		return nil
+	}
 	msg := err.Error()
 	if clean := c.Scrub(msg); clean != msg {
 		return &scrubbedError{msg: clean, err: err}
@@ -363,28 +486,21 @@ func retryable(err error) bool {
 	return !errors.Is(err, ErrForeignHost) && !errors.Is(err, ErrBodyTooLarge)
 }
 
-// backoff yields exponentially growing, randomized intervals per
-// configretry.BackOffConfig.
-type backoff struct {
-	next func() time.Duration
-}
-
-func newBackoff(cfg configretry.BackOffConfig) *backoff {
-	cur := cfg.InitialInterval
-	if cur <= 0 {
-		cur = time.Second
+// newBackoff returns the exponential backoff of retry_on_failure; the
+// caller applies its max_elapsed_time on the engine's clock.
+func newBackoff(cfg configretry.BackOffConfig) *backoff.ExponentialBackOff {
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     cfg.InitialInterval,
+		RandomizationFactor: cfg.RandomizationFactor,
+		Multiplier:          max(cfg.Multiplier, 1),
+		MaxInterval:         cfg.MaxInterval,
 	}
-	mult := max(cfg.Multiplier, 1)
-	return &backoff{next: func() time.Duration {
-		d := cur
-		if r := cfg.RandomizationFactor; r > 0 {
-			delta := r * float64(d)
-			d = time.Duration(float64(d) - delta + rand.Float64()*2*delta) //nolint:gosec // jitter only
-		}
-		cur = time.Duration(float64(cur) * mult)
-		if cfg.MaxInterval > 0 && cur > cfg.MaxInterval {
-			cur = cfg.MaxInterval
-		}
-		return d
-	}}
+	if b.InitialInterval <= 0 {
+		b.InitialInterval = time.Second
+	}
+	if b.MaxInterval <= 0 {
+		b.MaxInterval = math.MaxInt64
+	}
+	b.Reset()
+	return b
 }

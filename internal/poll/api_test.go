@@ -256,3 +256,98 @@ func TestAPIShutdownDuringRateLimitWait(t *testing.T) {
 	_, err := f.client.Do(ctx, Request{Path: "/x"})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
+
+func TestAPIKeyNeverFollowsARedirectToAnotherHost(t *testing.T) {
+	var leaked atomic.Value
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Store(r.Header.Get("x-api-key") + r.Header.Get("Authorization"))
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer other.Close()
+	f := newAPI(t, Limits{}, noRetry(), func(_ int, w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/base/same" {
+			_, _ = w.Write([]byte(`{"same":true}`))
+			return
+		}
+		if r.URL.Path == "/base/local" {
+			http.Redirect(w, r, "/base/same", http.StatusTemporaryRedirect)
+			return
+		}
+		// Another port on the same host: Go's client would re-send custom
+		// headers there.
+		http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
+	})
+	header := http.Header{"X-Api-Key": {secret}, "Authorization": {secret}}
+	_, err := f.client.Do(context.Background(), Request{Path: "/x", Header: header})
+	require.ErrorIs(t, err, ErrForeignHost)
+	assert.NotContains(t, err.Error(), secret)
+	assert.Nil(t, leaked.Load(), "the other host received no request")
+
+	// A redirect within the endpoint's own scheme, host and port is followed.
+	resp, err := f.client.Do(context.Background(), Request{Path: "/local", Header: header})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"same":true}`, string(resp.Body))
+}
+
+func TestAPIKeyStraddlingTheErrorCutIsScrubbed(t *testing.T) {
+	f := newAPI(t, Limits{}, noRetry(), func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		// The key starts just before byte 512 of the body.
+		_, _ = w.Write([]byte(strings.Repeat("x", 505) + secret + " trailing"))
+	})
+	_, err := f.client.Do(context.Background(), Request{Path: "/x"})
+	var se *StatusError
+	require.ErrorAs(t, err, &se)
+	assert.NotContains(t, se.Body, secret[:4], "no part of the key survives the cut")
+	assert.True(t, strings.HasPrefix(se.Body, strings.Repeat("x", 505)+"[REDACT"), "the scrubbed body is cut")
+	assert.LessOrEqual(t, len(se.Body), maxErrorBody)
+}
+
+func TestAPIRetryAfterBeyondAnyDurationIsCapped(t *testing.T) {
+	for _, v := range []string{"1e10", "99999999999999999999", "1e400"} {
+		f := newAPI(t, Limits{}, noRetry(), func(n int, w http.ResponseWriter, _ *http.Request) {
+			if n == 0 {
+				w.Header().Set("Retry-After", v)
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			_, _ = w.Write([]byte(`{}`))
+		})
+		_, err := f.client.Do(context.Background(), Request{Path: "/x"})
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{maxRateLimitWait}, f.clock.sleeps, "Retry-After %s", v)
+	}
+}
+
+func TestAPIPathLimitSpacesOnlyItsRequests(t *testing.T) {
+	limits := Limits{Paths: map[string]Rate{"POST /search": {Requests: 10, Per: time.Minute}}}
+	f := newAPI(t, limits, noRetry(), func(_ int, w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{}`))
+	})
+	do := func(method, path string) {
+		_, err := f.client.Do(context.Background(), Request{Method: method, Path: path})
+		require.NoError(t, err)
+	}
+	do(http.MethodPost, "/search")
+	do(http.MethodGet, "/requests/1")
+	do(http.MethodGet, "/requests/2")
+	assert.Empty(t, f.clock.sleeps, "other paths are not held back")
+	do(http.MethodPost, "/search")
+	do(http.MethodPost, "/search")
+	assert.Equal(t, []time.Duration{6 * time.Second, 6 * time.Second}, f.clock.sleeps)
+}
+
+func TestAPIPathLimit429WithoutHeadersWaitsTheWholeWindow(t *testing.T) {
+	limits := Limits{Paths: map[string]Rate{"POST /search": {Requests: 10, Per: time.Minute}}}
+	f := newAPI(t, limits, noRetry(), func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 0 {
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"success":false,"message":"Rate limit exceeded. Please retry later."}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{}`))
+	})
+	_, err := f.client.Do(context.Background(), Request{Method: http.MethodPost, Path: "/search"})
+	require.NoError(t, err)
+	assert.Equal(t, []time.Duration{time.Minute}, f.clock.sleeps)
+}

@@ -25,6 +25,9 @@ type Settings struct {
 	Next             consumer.Traces
 	ObsReport        *receiverhelper.ObsReport
 	Telemetry        *metadata.TelemetryBuilder
+	// CaptureContent keeps prompts, completions, messages and tool content
+	// (the receiver's capture_content; a vendor block may override it).
+	CaptureContent bool
 }
 
 // New builds the poller of one vendor block: its HTTP client (which needs
@@ -70,17 +73,23 @@ func New(ctx context.Context, host component.Host, name string, v VendorConfig, 
 		httpClient.CloseIdleConnections()
 		return nil, fmt.Errorf("failed to create the %s source: %w", name, err)
 	}
+	capture := s.CaptureContent
+	if common.CaptureContent != nil {
+		capture = *common.CaptureContent
+	}
 	return &Poller{
-		src:   src,
-		http:  httpClient,
-		sched: s.Schedule,
-		retry: s.Retry,
-		clock: clock,
+		src:     src,
+		content: capture,
+		http:    httpClient,
+		sched:   s.Schedule,
+		retry:   s.Retry,
+		clock:   clock,
 		store: &checkpointStore{
 			client:      storageClient,
 			key:         key,
 			fingerprint: fingerprint(append([]string{name, common.ClientConfig.Endpoint}, v.Identity()...)...),
 			paging:      fingerprint(v.Paging()...),
+			overlap:     s.Schedule.Overlap,
 			logger:      logger,
 		},
 		next:   s.Next,
@@ -88,6 +97,7 @@ func New(ctx context.Context, host component.Host, name string, v VendorConfig, 
 		tel:    tel,
 		logger: logger,
 		format: name + "_json",
+		api:    api,
 	}, nil
 }
 

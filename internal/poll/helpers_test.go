@@ -12,6 +12,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -111,6 +112,8 @@ type fakeSource struct {
 	ignoreWindow bool
 	// block, when set, makes FetchPage wait until it is closed or ctx ends.
 	block chan struct{}
+	// onFetch, when set, is called at the start of every FetchPage.
+	onFetch func()
 }
 
 func (s *fakeSource) set(traces ...fakeTrace) {
@@ -121,6 +124,9 @@ func (s *fakeSource) set(traces ...fakeTrace) {
 
 func (s *fakeSource) FetchPage(ctx context.Context, r PageRequest) (Page, error) {
 	q, token := r.Query, r.Token
+	if s.onFetch != nil {
+		s.onFetch()
+	}
 	s.mu.Lock()
 	s.calls++
 	s.queries = append(s.queries, q)
@@ -175,6 +181,7 @@ type harness struct {
 	next   consumer.Traces
 	client storage.Client
 	sched  Schedule
+	paging string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -195,8 +202,16 @@ func newHarness(t *testing.T) *harness {
 	}
 }
 
-// poller builds a fresh poller (as after a restart) over the same storage.
+// poller builds a fresh poller (as after a restart) over the same storage
+// and loads its checkpoint.
 func (h *harness) poller() *Poller {
+	p := h.newPoller()
+	require.NoError(h.t, p.Load(context.Background()))
+	return p
+}
+
+// newPoller builds a fresh poller without loading its checkpoint.
+func (h *harness) newPoller() *Poller {
 	next := h.next
 	if next == nil {
 		next = h.sink
@@ -207,17 +222,18 @@ func (h *harness) poller() *Poller {
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	require.NoError(h.t, err)
 	p := &Poller{
-		src:    h.src,
-		sched:  h.sched,
-		clock:  h.clock,
-		store:  &checkpointStore{client: h.client, key: "fake/proj", fingerprint: "fp1", logger: zap.NewNop()},
-		next:   next,
-		obs:    obs,
-		tel:    newTelemetry(tb, "fake"),
-		logger: zap.NewNop(),
-		format: "fake_json",
+		src:     h.src,
+		sched:   h.sched,
+		clock:   h.clock,
+		store:   &checkpointStore{client: h.client, key: "fake/proj", fingerprint: "fp1", paging: h.paging, overlap: h.sched.Overlap, logger: zap.NewNop()},
+		retry:   configretry.BackOffConfig{Enabled: true, InitialInterval: time.Second, Multiplier: 2, MaxInterval: time.Minute},
+		next:    next,
+		obs:     obs,
+		tel:     newTelemetry(tb, "fake"),
+		logger:  zap.NewNop(),
+		format:  "fake_json",
+		content: true,
 	}
-	require.NoError(h.t, p.Load(context.Background()))
 	return p
 }
 
@@ -277,3 +293,9 @@ func done(id byte, start time.Time) fakeTrace {
 }
 
 var errTransient = errors.New("backend unavailable")
+
+func ptraceCopy(td ptrace.Traces) ptrace.Traces {
+	out := ptrace.NewTraces()
+	td.CopyTo(out)
+	return out
+}

@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
+
+	"github.com/llmtrace/llmtrace/internal/genai"
 )
 
 // AttrIncomplete marks spans emitted after max_trace_wait while still in
@@ -26,9 +28,13 @@ type Schedule struct {
 	InitialLookback time.Duration
 	SettleDelay     time.Duration
 	MaxTraceWait    time.Duration
-	// Overlap is re-read before the watermark on every query, so that late
-	// spans of recent traces are still found.
+	// Overlap is re-read before the watermark, so that late spans of recent
+	// traces are still found.
 	Overlap time.Duration
+	// RereadInterval spaces the queries that re-read the whole overlap; the
+	// queries in between start shortly before the watermark and read only
+	// what is new. Zero re-reads the overlap on every query.
+	RereadInterval time.Duration
 	// MaxPagesPerPoll caps one poll; an interrupted query resumes at once.
 	MaxPagesPerPoll int
 }
@@ -47,6 +53,18 @@ type Poller struct {
 	tel    *telemetry
 	logger *zap.Logger
 	format string
+	api    *APIClient
+	// content is capture_content: false removes prompts, completions,
+	// messages and tool content from every span after conversion.
+	content bool
+	// lastReread is when the last query that re-read the whole overlap
+	// started (zero: none yet in this process).
+	lastReread time.Time
+	// progress follows the current query for the backfill log and gauge.
+	progress progress
+	// toldCovers is set once the log said that the window starts where the
+	// ledger's record does.
+	toldCovers bool
 	// continued is the query whose next page directly follows a
 	// successful FetchPage in this process.
 	continued *queryState
@@ -60,29 +78,42 @@ func (p *Poller) Close() {
 	}
 }
 
-// Load reads the source's checkpoint; it must be called before Poll.
+// Load reads the source's checkpoint; it must be called before Poll. A
+// storage error is returned (nothing is replaced: the caller retries); a
+// corrupt checkpoint is logged and replaced by an empty one.
 func (p *Poller) Load(ctx context.Context) error {
 	st, err := p.store.load(ctx)
-	if err != nil {
+	if errors.Is(err, errCorrupt) {
+		p.logger.Error("Checkpoint is corrupt; starting from initial_lookback", zap.Error(err))
+	} else if err != nil {
 		return err
 	}
 	p.state = st
 	if !st.watermark.IsZero() {
-		p.logger.Info("Resuming from checkpoint", zap.Time("watermark", st.watermark), zap.Int("ledger_spans", st.emitted.spanCount()))
+		p.logger.Info("Resuming from checkpoint", zap.Time("watermark", st.watermark),
+			zap.Int("ledger_spans", st.emitted.spanCount()), zap.Int("pending_traces", len(st.pending)))
 	}
 	return nil
 }
 
-// Run polls immediately and then every poll interval until ctx is done.
-// report receives each poll's outcome (nil on success).
+// Run reads the checkpoint (retrying while storage fails), then polls
+// immediately and every poll interval until ctx is done. report receives
+// each poll's outcome (nil on success).
 func (p *Poller) Run(ctx context.Context, report func(error)) {
-	if p.state == nil {
-		if err := p.Load(ctx); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			p.logger.Error("Cannot read checkpoint; starting from initial_lookback", zap.Error(err))
-			p.state = &state{emitted: ledger{}}
+	retries := newBackoff(p.retry)
+	for p.state == nil {
+		err := p.Load(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		wait := retries.NextBackOff()
+		p.logger.Error("Cannot read checkpoint; retrying (nothing is polled until it is read)", zap.Error(err), zap.Duration("backoff", wait))
+		report(err)
+		if p.clock.Sleep(ctx, wait) != nil {
+			return
 		}
 	}
 	for {
@@ -108,86 +139,214 @@ func (p *Poller) Run(ctx context.Context, report func(error)) {
 // at most MaxPagesPerPoll pages. It reports whether the query still has
 // pages to read.
 func (p *Poller) Poll(ctx context.Context) (bool, error) {
+	// What was consumed is recorded even when a shutdown has cancelled ctx
+	// meanwhile: otherwise a restart emits it again.
+	storeCtx := context.WithoutCancel(ctx)
+	if len(p.state.unsaved) > 0 {
+		// A previous write failed: nothing is read before it is stored.
+		if err := p.persist(ctx, storeCtx); err != nil {
+			return false, err
+		}
+	}
 	q := p.state.query
 	if q == nil {
 		q = p.newQuery()
 	}
+	p.progressBegin(q, p.clock.Now())
 	for range max(p.sched.MaxPagesPerPoll, 1) {
-		req := PageRequest{Query: Query{From: q.From, To: q.To}, Token: q.Token, Continued: p.continued == q && q.Token != ""}
-		p.continued = nil
-		page, err := p.src.FetchPage(ctx, req)
-		if errors.Is(err, ErrInvalidToken) && q.Token != "" {
-			p.logger.Warn("The source cannot use the stored page token; reading the query again from its first page", zap.Error(err))
-			q.Token = ""
-			page, err = p.src.FetchPage(ctx, PageRequest{Query: req.Query})
-		}
+		page, err := p.fetch(ctx, q)
 		if err != nil {
-			return false, fmt.Errorf("failed to fetch page: %w", err)
+			return false, p.scrub(fmt.Errorf("failed to fetch page: %w", err))
 		}
-		batch, newly, pendingMin := p.selectSpans(page.Traces, q.From, p.clock.Now())
-		if n := batch.SpanCount(); n > 0 {
+		if !p.content {
+			for i := range page.Traces {
+				genai.RemoveContent(page.Traces[i].Spans)
+			}
+		}
+		now := p.clock.Now()
+		batch, newly, pendingMin := p.selectSpans(page.Traces, q.From, now)
+		n := batch.SpanCount()
+		if n > 0 {
 			if err := p.consume(ctx, batch, n); err != nil {
 				return false, err
 			}
 		}
 		p.state.emitted.merge(newly)
-		if !pendingMin.IsZero() && (q.PendingMin.IsZero() || pendingMin.Before(q.PendingMin)) {
-			q.PendingMin = pendingMin
-		}
-		// What was consumed is recorded even when a shutdown has
-		// cancelled ctx meanwhile: otherwise a restart emits it again.
-		storeCtx := context.WithoutCancel(ctx)
+		p.state.unsaved.merge(newly)
+		q.PendingMin = earliest(q.PendingMin, pendingMin)
+		q.Newest = latestInWindow(q.Newest, page.Traces, q)
+		p.progressPage(ctx, page.Traces, n, now)
 		if page.Next == "" {
-			return false, p.finish(storeCtx, q)
+			return false, p.finish(ctx, storeCtx, q)
 		}
 		q.Token = page.Next
 		p.state.query = q
 		p.continued = q
-		if err := p.store.appendPage(storeCtx, p.state, newly); err != nil {
-			p.logger.Error("Cannot store checkpoint; a restart would re-read this query", zap.Error(err))
+		if err := p.persist(ctx, storeCtx); err != nil {
+			return false, err
 		}
 	}
 	return true, nil
 }
 
-// newQuery opens a window from the watermark (minus the overlap), or from
-// initial_lookback without a checkpoint, to now minus the settle delay.
-func (p *Poller) newQuery() *queryState {
-	now := p.clock.Now()
-	from := now.Add(-p.sched.InitialLookback)
-	if !p.state.watermark.IsZero() {
-		from = p.state.watermark.Add(-p.sched.Overlap)
+// fetch reads the query's next page; a token the source cannot use
+// restarts the query from its first page.
+func (p *Poller) fetch(ctx context.Context, q *queryState) (Page, error) {
+	req := PageRequest{Query: Query{From: q.From, To: q.To}, Token: q.Token, Continued: p.continued == q && q.Token != ""}
+	p.continued = nil
+	page, err := p.src.FetchPage(ctx, req)
+	if errors.Is(err, ErrInvalidToken) && q.Token != "" {
+		p.logger.Warn("The source cannot use the stored page token; reading the query again from its first page", zap.Error(p.scrub(err)))
+		q.Token = ""
+		page, err = p.src.FetchPage(ctx, PageRequest{Query: req.Query})
 	}
-	to := now.Add(-p.sched.SettleDelay)
-	if to.Before(from) {
-		to = from
-	}
-	return &queryState{From: from, To: to}
+	return page, err
 }
 
-// finish completes a query: the watermark moves to its end, held back by
-// traces still pending, and the ledger keeps only what the next query's
-// overlap can see again. The watermark never moves back: the ledger was
-// pruned at the old watermark, so an earlier window would emit again traces
-// it no longer knows. A pending trace that showed up behind the watermark
-// stays in the window all the same: the next query starts where this one
-// did.
-func (p *Poller) finish(ctx context.Context, q *queryState) error {
-	wm := q.To
+// persist stores the checkpoint after a page. A failed write is retried
+// with backoff until it succeeds: the next page is not read before what
+// this one emitted is stored, or a restart would emit it again. A shutdown
+// ends the retries (a last write is tried) and is reported as an error.
+func (p *Poller) persist(ctx, storeCtx context.Context) error {
+	retries := newBackoff(p.retry)
+	for {
+		err := p.store.appendPage(storeCtx, p.state)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			if err = p.store.appendPage(storeCtx, p.state); err == nil {
+				return nil
+			}
+			p.logger.Error("Cannot store checkpoint at shutdown; a restart may emit the spans of the last page again",
+				zap.Int("unsaved_spans", p.state.unsaved.spanCount()), zap.Error(err))
+			return err
+		}
+		wait := retries.NextBackOff()
+		p.logger.Error("Cannot store checkpoint; retrying before reading on", zap.Error(err), zap.Duration("backoff", wait))
+		if p.clock.Sleep(ctx, wait) != nil {
+			continue // one last try above
+		}
+	}
+}
+
+// newQuery opens a window from the watermark minus the overlap (never
+// before what the ledger covers), or from initial_lookback without a
+// checkpoint, to now minus the settle delay.
+func (p *Poller) newQuery() *queryState {
+	now := p.clock.Now()
+	st := p.state
+	to := now.Add(-p.sched.SettleDelay)
+	if st.watermark.IsZero() {
+		from := now.Add(-p.sched.InitialLookback)
+		st.covers = from
+		p.lastReread = now // a first window reads everything
+		return &queryState{From: from, To: latest(to, from)}
+	}
+	if ahead := st.watermark.Sub(to); ahead > 0 {
+		// Written while the local clock ran ahead (or by a version that
+		// moved the watermark with the clock): read on from it, and up to
+		// it so that nothing the vendor has before it waits for the
+		// clock.
+		p.logger.Warn("The checkpoint is ahead of the local clock; was the clock ahead when it was written? Reading on from the checkpoint",
+			zap.Time("watermark", st.watermark), zap.Duration("ahead", ahead))
+		to = st.watermark
+	}
+	from := st.watermark.Add(-p.sched.Overlap)
+	if p.sched.RereadInterval > 0 && !p.lastReread.IsZero() && now.Sub(p.lastReread) < p.sched.RereadInterval {
+		// Only what is new since the watermark; traces made visible
+		// slightly out of order are within the slack, later ones are found
+		// by the next re-read of the overlap.
+		from = latest(from, st.watermark.Add(-min(p.sched.Overlap, p.sched.PollInterval+p.sched.SettleDelay)))
+	} else {
+		p.lastReread = now
+	}
+	if from.Before(st.covers) {
+		// The overlap grew since the ledger was pruned: re-reading before
+		// what the ledger covers would emit again what it forgot.
+		if !p.toldCovers {
+			p.toldCovers = true
+			p.logger.Info("overlap is longer than what the checkpoint's record of emitted spans covers; reading from where the record starts, the longer overlap takes full effect as the watermark moves on",
+				zap.Time("from", st.covers), zap.Duration("overlap", p.sched.Overlap))
+		}
+		from = st.covers
+	}
+	return &queryState{From: from, To: latest(to, from)}
+}
+
+// finish completes a query: the watermark moves to the newest trace the
+// query saw in its window (not to the window's end: the local clock may be
+// wrong, the data is not), held back by traces still pending, and never
+// back. The ledger keeps only what the next query's overlap can see again.
+func (p *Poller) finish(ctx, storeCtx context.Context, q *queryState) error {
+	st := p.state
+	wm := q.Newest
 	if !q.PendingMin.IsZero() && q.PendingMin.Before(wm) {
 		wm = q.PendingMin
 	}
-	if wm.Before(p.state.watermark) {
-		wm = p.state.watermark
+	if wm.Before(st.watermark) || wm.IsZero() {
+		wm = st.watermark
 	}
-	p.state.watermark = wm
-	p.state.query = nil
-	p.state.emitted.prune(wm.Add(-p.sched.Overlap))
-	if err := p.store.compact(ctx, p.state); err != nil {
-		p.logger.Error("Cannot store checkpoint; a restart would re-read this query", zap.Error(err))
+	st.watermark = wm // zero while nothing was ever seen: no checkpoint yet
+	p.progressEnd(storeCtx, p.clock.Now())
+	st.query = nil
+	p.continued = nil
+	if cutoff := wm.Add(-p.sched.Overlap); !wm.IsZero() && cutoff.After(st.covers) {
+		st.covers = cutoff
+		st.emitted.prune(cutoff)
+		for id, pt := range st.pending {
+			if pt.time.Before(cutoff) {
+				delete(st.pending, id)
+			}
+		}
 	}
-	p.tel.checkpointLag(ctx, p.clock.Now().Sub(wm))
+	if err := p.store.compact(storeCtx, st); err != nil {
+		// The compaction carries every unsaved entry; a page write does too.
+		p.logger.Error("Cannot compact checkpoint; storing it as a page", zap.Error(err))
+		if err := p.persist(ctx, storeCtx); err != nil {
+			return err
+		}
+	}
+	// The lag is how far behind now the source is read: the window's end,
+	// or the earliest trace still pending.
+	p.tel.checkpointLag(storeCtx, p.clock.Now().Sub(earliest(q.To, q.PendingMin)))
 	return nil
+}
+
+// scrub keeps the source's secrets out of an error the engine logs or
+// reports.
+func (p *Poller) scrub(err error) error {
+	if p.api == nil {
+		return err
+	}
+	return p.api.ScrubError(err)
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
+}
+
+// earliest is the earlier of a and b, ignoring a zero one.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// latestInWindow is the latest Time in [q.From, q.To] of newest and the
+// traces'.
+func latestInWindow(newest time.Time, traces []Trace, q *queryState) time.Time {
+	for i := range traces {
+		t := traces[i].Time
+		if t.After(newest) && !t.Before(q.From) && !t.After(q.To) {
+			newest = t
+		}
+	}
+	return newest
 }
 
 // consume hands a batch to the next consumer. A permanent error drops the
@@ -212,8 +371,10 @@ func (p *Poller) consume(ctx context.Context, td ptrace.Traces, n int) error {
 
 // selectSpans decides, trace by trace, which spans to emit now:
 //   - a trace never emitted is emitted whole once all its spans have ended
-//     and it has not changed for settle_delay; after max_trace_wait it is
-//     emitted with what exists, in-progress spans marked incomplete;
+//     and it has not changed for settle_delay; max_trace_wait after the
+//     receiver first saw it, it is emitted with what exists, in-progress
+//     spans marked incomplete (counted on the local clock from first sight,
+//     so that vendor clocks ahead or behind neither hold nor rush it);
 //   - a trace already emitted gets only its new, ended spans (late spans).
 //
 // Traces before the window's start are ignored: the ledger no longer knows
@@ -224,62 +385,72 @@ func (p *Poller) selectSpans(traces []Trace, from, now time.Time) (ptrace.Traces
 	out := ptrace.NewTraces()
 	newly := ledger{}
 	var pendingMin time.Time
-	pending := func(t time.Time) {
-		if pendingMin.IsZero() || t.Before(pendingMin) {
-			pendingMin = t
-		}
-	}
 	for i := range traces {
 		tr := &traces[i]
 		if tr.Time.Before(from) {
 			continue
 		}
-		first, last, complete := spanTimes(tr)
-		if tr.Updated.After(last) {
-			last = tr.Updated
-		}
-		prior := p.state.emitted[tr.ID]
-		already := newly[tr.ID]
-		forced := now.Sub(first) >= p.sched.MaxTraceWait
-		settled := complete && now.Sub(last) >= p.sched.SettleDelay
-		if prior == nil && already == nil && !settled && !forced {
-			pending(tr.Time)
-			continue
-		}
-		var picked []pcommon.SpanID
-		held := false
-		nowTS := pcommon.NewTimestampFromTime(now)
-		eachSpanRemoveIf(tr.Spans, func(s ptrace.Span) bool {
-			id := s.SpanID()
-			if (prior != nil && prior.has(id)) || (already != nil && already.has(id)) {
-				return true
-			}
-			if s.EndTimestamp() == 0 {
-				if !forced {
-					held = true
-					return true
-				}
-				s.SetEndTimestamp(max(nowTS, s.StartTimestamp()))
-				s.Attributes().PutBool(AttrIncomplete, true)
-			}
-			picked = append(picked, id)
-			return false
-		})
+		picked, held := p.pick(tr, newly, now)
 		if held {
-			pending(tr.Time)
+			pendingMin = earliest(pendingMin, tr.Time)
+			if pt := p.state.pending[tr.ID]; pt == nil {
+				p.state.pending[tr.ID] = &pendingTrace{time: tr.Time, first: now}
+			} else if tr.Time.After(pt.time) {
+				pt.time = tr.Time
+			}
+		} else {
+			delete(p.state.pending, tr.ID)
 		}
 		if len(picked) == 0 {
 			continue
 		}
-		newly.merge(ledger{tr.ID: {time: tr.Time, spans: picked}})
+		newly.add(tr.ID, tr.Time, picked...)
 		tr.Spans.ResourceSpans().MoveAndAppendTo(out.ResourceSpans())
 	}
 	return out, newly, pendingMin
 }
 
-// spanTimes returns a trace's earliest start, its latest start or end, and
-// whether every span has ended.
-func spanTimes(tr *Trace) (first, last time.Time, complete bool) {
+// pick removes from tr the spans not to emit now and returns the IDs of
+// those left; held reports that some of the trace waits (it has not
+// settled, or has spans in progress).
+func (p *Poller) pick(tr *Trace, newly ledger, now time.Time) (picked []pcommon.SpanID, held bool) {
+	_, complete, last := spanTimes(tr)
+	if tr.Updated.After(last) {
+		last = tr.Updated
+	}
+	prior, already := p.state.emitted[tr.ID], newly[tr.ID]
+	first := now
+	if pt := p.state.pending[tr.ID]; pt != nil {
+		first = pt.first
+	}
+	forced := now.Sub(first) >= p.sched.MaxTraceWait
+	settled := complete && now.Sub(last) >= p.sched.SettleDelay
+	if prior == nil && already == nil && !settled && !forced {
+		return nil, true
+	}
+	nowTS := pcommon.NewTimestampFromTime(now)
+	eachSpanRemoveIf(tr.Spans, func(s ptrace.Span) bool {
+		id := s.SpanID()
+		if (prior != nil && prior.has(id)) || (already != nil && already.has(id)) {
+			return true
+		}
+		if s.EndTimestamp() == 0 {
+			if !forced {
+				held = true
+				return true
+			}
+			s.SetEndTimestamp(max(nowTS, s.StartTimestamp()))
+			s.Attributes().PutBool(AttrIncomplete, true)
+		}
+		picked = append(picked, id)
+		return false
+	})
+	return picked, held
+}
+
+// spanTimes returns a trace's earliest start, whether every span has ended,
+// and its latest start or end.
+func spanTimes(tr *Trace) (first time.Time, complete bool, last time.Time) {
 	complete = true
 	var lo, hi pcommon.Timestamp
 	rss := tr.Spans.ResourceSpans()
@@ -300,7 +471,7 @@ func spanTimes(tr *Trace) (first, last time.Time, complete bool) {
 			}
 		}
 	}
-	return lo.AsTime(), hi.AsTime(), complete
+	return lo.AsTime(), complete, hi.AsTime()
 }
 
 // eachSpanRemoveIf removes the spans for which drop returns true, and then

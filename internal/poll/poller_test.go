@@ -51,7 +51,7 @@ func TestCheckpointMovesOnlyAfterSuccessfulConsume(t *testing.T) {
 	_, err := p.Poll(context.Background())
 	require.NoError(t, err)
 	assert.True(t, storedDuringConsume.Watermark.IsZero(), "checkpoint stored before ConsumeTraces returned")
-	assert.Equal(t, t0.Add(-30*time.Second), h.storedHead().Watermark)
+	assert.Equal(t, t0.Add(-10*time.Minute), h.storedHead().Watermark, "the watermark is the newest trace handled")
 	assert.Equal(t, 3, h.sink.SpanCount())
 }
 
@@ -105,7 +105,7 @@ func TestResumeAfterRestartFromStorage(t *testing.T) {
 	_, err = p.Poll(context.Background())
 	require.NoError(t, err)
 	last := h.src.queries[len(h.src.queries)-1]
-	assert.Equal(t, t0.Add(-30*time.Second).Add(-5*time.Minute), last.From, "resumes at watermark minus overlap")
+	assert.Equal(t, t0.Add(-10*time.Minute).Add(-5*time.Minute), last.From, "resumes at watermark minus overlap")
 	assert.Equal(t, []pcommon.SpanID{spanID(1, 1), spanID(1, 2), spanID(1, 3), spanID(2, 1), spanID(2, 2), spanID(2, 3)}, h.emitted())
 }
 
@@ -127,7 +127,7 @@ func TestInterruptedQueryResumesAtItsPageAfterRestart(t *testing.T) {
 	}
 	assert.Equal(t, []string{"", "1", "2"}, h.src.tokens)
 	assert.Len(t, h.emitted(), 9)
-	assert.Equal(t, t0.Add(-30*time.Second), h.storedHead().Watermark)
+	assert.Equal(t, t0.Add(-10*time.Minute), h.storedHead().Watermark)
 	assert.Nil(t, h.storedHead().Query)
 }
 
@@ -188,7 +188,8 @@ func TestUnsettledTraceWaitsForSettleDelay(t *testing.T) {
 	_, err = p.Poll(context.Background())
 	require.NoError(t, err)
 	assert.Len(t, h.emitted(), 5)
-	assert.Equal(t, t0.Add(25*time.Second-30*time.Second), h.storedHead().Watermark)
+	assert.Equal(t, start, h.storedHead().Watermark, "the newest trace, now emitted")
+	assert.Empty(t, h.storedHead().Pending)
 }
 
 func TestTraceStillChangingIsNotSettled(t *testing.T) {
@@ -228,7 +229,7 @@ func TestInProgressTraceIsHeldUntilItEnds(t *testing.T) {
 }
 
 func TestOpenTracePastMaxTraceWaitIsEmittedIncomplete(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t) // max_trace_wait 10m
 	open := fakeTrace{id: 1, start: t0.Add(-11 * time.Minute), spans: []fakeSpan{
 		{id: 1, start: 0, end: 0},
 		{id: 2, parent: 1, start: time.Second, end: 2 * time.Second},
@@ -237,21 +238,26 @@ func TestOpenTracePastMaxTraceWaitIsEmittedIncomplete(t *testing.T) {
 	p := h.poller()
 	_, err := p.Poll(context.Background())
 	require.NoError(t, err)
+	assert.Empty(t, h.emitted(), "max_trace_wait counts from when the receiver first saw the trace")
+
+	h.clock.Advance(10 * time.Minute)
+	_, err = h.poller().Poll(context.Background()) // first sight survives a restart
+	require.NoError(t, err)
 	require.Equal(t, []pcommon.SpanID{spanID(1, 1), spanID(1, 2)}, h.emitted())
 	root, _ := findSpan(h.sink.AllTraces(), spanID(1, 1))
 	v, ok := root.Attributes().Get(AttrIncomplete)
 	require.True(t, ok)
 	assert.True(t, v.Bool())
-	assert.Equal(t, pcommon.NewTimestampFromTime(t0), root.EndTimestamp(), "an open span ends when it was emitted")
+	assert.Equal(t, pcommon.NewTimestampFromTime(h.clock.Now()), root.EndTimestamp(), "an open span ends when it was emitted")
 	child, _ := findSpan(h.sink.AllTraces(), spanID(1, 2))
 	_, ok = child.Attributes().Get(AttrIncomplete)
 	assert.False(t, ok, "finished spans are not marked")
 
 	// When the root finally ends it is not emitted a second time.
-	open.spans[0].end = 12 * time.Minute
+	open.spans[0].end = 22 * time.Minute
 	h.src.set(open)
 	h.clock.Advance(2 * time.Minute)
-	_, err = p.Poll(context.Background())
+	_, err = h.poller().Poll(context.Background())
 	require.NoError(t, err)
 	assert.Len(t, h.emitted(), 2)
 }
@@ -325,12 +331,24 @@ func TestFetchErrorKeepsCheckpoint(t *testing.T) {
 	assert.True(t, h.storedHead().Watermark.IsZero())
 }
 
-func TestEmptyScanAdvancesToWindowEnd(t *testing.T) {
+func TestEmptyScanLeavesTheWatermarkOnTheData(t *testing.T) {
 	h := newHarness(t)
 	p := h.poller()
 	_, err := p.Poll(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, t0.Add(-30*time.Second), h.storedHead().Watermark)
+	assert.True(t, h.storedHead().Watermark.IsZero(), "nothing seen: no watermark yet")
+
+	h.src.set(done(1, t0.Add(-10*time.Minute)))
+	_, err = p.Poll(context.Background())
+	require.NoError(t, err)
+	h.src.set()
+	h.clock.Advance(time.Hour)
+	_, err = p.Poll(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, t0.Add(-10*time.Minute), h.storedHead().Watermark, "a quiet vendor does not move the watermark")
+	last := h.src.queries[len(h.src.queries)-1]
+	assert.Equal(t, t0.Add(-15*time.Minute), last.From)
+	assert.Equal(t, h.clock.Now().Add(-30*time.Second), last.To)
 }
 
 func TestShutdownDuringPoll(t *testing.T) {
@@ -366,10 +384,10 @@ func (consumerFunc) Capabilities() consumer.Capabilities                        
 func TestTracesBeforeTheWindowAreNeverEmittedAgain(t *testing.T) {
 	h := newHarness(t)
 	old := done(1, t0.Add(-50*time.Minute))
-	h.src.set(old)
+	h.src.set(old, done(2, t0.Add(-5*time.Minute)))
 	_, err := h.poller().Poll(context.Background())
 	require.NoError(t, err)
-	require.Len(t, h.emitted(), 3)
+	require.Len(t, h.emitted(), 6)
 
 	// Its ledger entry is pruned (it lies before watermark - overlap), and
 	// a source without a time filter still returns it on a later page.
@@ -379,7 +397,7 @@ func TestTracesBeforeTheWindowAreNeverEmittedAgain(t *testing.T) {
 	require.NotContains(t, p.state.emitted, traceID(1))
 	_, err = p.Poll(context.Background())
 	require.NoError(t, err)
-	assert.Len(t, h.emitted(), 3, "a trace before the window must not be emitted twice")
+	assert.Len(t, h.emitted(), 6, "a trace before the window must not be emitted twice")
 }
 
 func TestWatermarkNeverMovesBack(t *testing.T) {
@@ -391,12 +409,15 @@ func TestWatermarkNeverMovesBack(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, h.emitted(), 3)
 
-	// Two minutes on, trace 1 lies before watermark - overlap: it leaves
-	// the window and the ledger.
+	// Two minutes on, a newer trace moves the watermark: trace 1 lies
+	// before watermark - overlap, it leaves the window and the ledger.
 	h.clock.Advance(2 * time.Minute)
+	c := done(3, t0.Add(80*time.Second))
+	h.src.set(a, c)
 	_, err = p.Poll(context.Background())
 	require.NoError(t, err)
 	wm := h.storedHead().Watermark
+	require.Equal(t, c.start, wm)
 	require.NotContains(t, p.state.emitted, traceID(1))
 
 	// A trace that started before the watermark shows up only now (its
@@ -407,7 +428,7 @@ func TestWatermarkNeverMovesBack(t *testing.T) {
 		{id: 2, parent: 1, start: 100 * time.Second, end: 110 * time.Second},
 	}}
 	h.clock.Advance(time.Minute)
-	h.src.set(a, b)
+	h.src.set(a, b, c)
 	_, err = p.Poll(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, wm, h.storedHead().Watermark, "the watermark stays while trace 2 is pending")
@@ -415,7 +436,7 @@ func TestWatermarkNeverMovesBack(t *testing.T) {
 	h.clock.Advance(time.Minute)
 	_, err = p.Poll(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, []pcommon.SpanID{spanID(1, 1), spanID(1, 2), spanID(1, 3), spanID(2, 1), spanID(2, 2)}, h.emitted(),
+	assert.Equal(t, []pcommon.SpanID{spanID(1, 1), spanID(1, 2), spanID(1, 3), spanID(3, 1), spanID(3, 2), spanID(3, 3), spanID(2, 1), spanID(2, 2)}, h.emitted(),
 		"trace 1 is not read again, trace 2 is emitted once settled")
 }
 

@@ -2,6 +2,7 @@ package poll // import "github.com/llmtrace/llmtrace/internal/poll"
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -29,7 +30,7 @@ func (t *telemetry) apiRequest(ctx context.Context, status int) {
 	}
 	class := "error"
 	if status > 0 {
-		class = string(rune('0'+status/100)) + "xx"
+		class = strconv.Itoa(status/100) + "xx"
 	}
 	t.tb.LlmtraceAPIRequests.Add(ctx, 1, metric.WithAttributes(t.vendor, attribute.String("status_class", class)))
 }
@@ -67,4 +68,11 @@ func (t *telemetry) checkpointLag(ctx context.Context, lag time.Duration) {
 		return
 	}
 	t.tb.LlmtraceCheckpointLag.Record(ctx, lag.Seconds(), t.attrs)
+}
+
+func (t *telemetry) backfillProgress(ctx context.Context, f float64) {
+	if t == nil {
+		return
+	}
+	t.tb.LlmtraceBackfillProgress.Record(ctx, f, t.attrs)
 }

@@ -57,6 +57,9 @@ type Common struct {
 	// ServiceName is the service.name of the emitted resource; each vendor
 	// documents its default (usually the project).
 	ServiceName string `mapstructure:"service_name"`
+	// CaptureContent overrides the receiver's capture_content for this
+	// vendor; nil keeps the receiver's.
+	CaptureContent *bool `mapstructure:"capture_content"`
 }
 
 // NewCommon returns the defaults of the common block for a vendor whose

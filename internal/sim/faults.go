@@ -33,12 +33,13 @@ const (
 	FaultOversized     FaultKind = "oversized"       // 200 with a JSON body larger than Bytes
 	FaultDuplicate     FaultKind = "duplicate"       // the part repeats Count items across pages
 	FaultShift         FaultKind = "shift"           // the part shifts pages by Count items
+	FaultRedirect      FaultKind = "redirect"        // 307 to To (another host or port) plus the request's path and query
 )
 
 // FaultKinds lists every kind.
 var FaultKinds = []FaultKind{
 	Fault5xx, Fault429, Fault429RetryAfter, Fault429Reset, FaultSlow, FaultReset,
-	FaultMalformed, FaultTruncated, FaultOversized, FaultDuplicate, FaultShift,
+	FaultMalformed, FaultTruncated, FaultOversized, FaultDuplicate, FaultShift, FaultRedirect,
 }
 
 // Parameter defaults.
@@ -79,6 +80,7 @@ type Rule struct {
 	Delay   time.Duration // slow only: default 30s
 	Bytes   int64         // oversized only: the body exceeds it, default 80 MiB
 	Count   int           // duplicate and shift only: how many items, default 1
+	To      string        // redirect only: the base URL redirected to (required)
 }
 
 // Validate reports what is wrong with the rule.
@@ -119,6 +121,10 @@ func (r Rule) Validate() error {
 	only(r.Delay != 0, "delay", FaultSlow)
 	only(r.Bytes != 0, "bytes", FaultOversized)
 	only(r.Count != 0, "count", FaultDuplicate, FaultShift)
+	only(r.To != "", "to", FaultRedirect)
+	if r.Kind == FaultRedirect && r.To == "" {
+		bad("redirect needs to=URL")
+	}
 	return errors.Join(errs...)
 }
 
@@ -185,7 +191,7 @@ const FaultGrammar = `VENDOR:PATTERN:KIND[:PARAM=VALUE,...]
            prefix matches whole path segments (/api/traces matches
            /api/traces/search), a trailing * makes it a plain prefix
   KIND     5xx | 429 | 429-retry-after | 429-reset | slow | reset | malformed |
-           truncated | oversized | duplicate | shift
+           truncated | oversized | duplicate | shift | redirect
   PARAM    schedule (at most one; none = every matching request):
              every=N   every Nth matching request
              first=N   the first N matching requests
@@ -196,6 +202,7 @@ const FaultGrammar = `VENDOR:PATTERN:KIND[:PARAM=VALUE,...]
            delay=D     slow: how long to wait, e.g. 45s (default 30s)
            bytes=SIZE  oversized: body size to exceed, e.g. 80MiB (default 80MiB)
            count=N     duplicate, shift: items repeated or shifted (default 1)
+           to=URL      redirect: where to (required), e.g. to=http://127.0.0.1:9
   e.g. langtrace:POST /api/traces:429-retry-after:every=5,seconds=2`
 
 // ParseRule reads a rule written as FaultGrammar describes.
@@ -267,6 +274,8 @@ func (r *Rule) set(k, v string) error {
 		r.Bytes, err = ParseSize(v)
 	case "count":
 		atoi(&r.Count)
+	case "to":
+		r.To = v
 	default:
 		return errors.New("unknown parameter")
 	}
@@ -301,6 +310,7 @@ func (r Rule) String() string {
 	add(r.Delay != 0, "delay", r.Delay.String())
 	add(r.Bytes != 0, "bytes", FormatSize(r.Bytes))
 	add(r.Count != 0, "count", strconv.Itoa(r.Count))
+	add(r.To != "", "to", r.To)
 	if len(ps) > 0 {
 		b.WriteString(":" + strings.Join(ps, ","))
 	}
@@ -609,6 +619,8 @@ func respondFault(w http.ResponseWriter, req *http.Request, r Rule) {
 		writeOversized(w, req, r.Bytes)
 	case FaultReset:
 		resetConn(w)
+	case FaultRedirect:
+		http.Redirect(w, req, strings.TrimRight(r.To, "/")+req.URL.RequestURI(), http.StatusTemporaryRedirect)
 	}
 }
 

@@ -99,19 +99,19 @@ func TestEachFaultKindIsObservable(t *testing.T) {
 		{"alpha:GET /api/items:5xx", func(t *testing.T, url string) {
 			resp, err := get(t, noReuse, url)
 			require.NoError(t, err)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 		}},
 		{"alpha:GET /api/items:5xx:status=500", func(t *testing.T, url string) {
 			resp, err := get(t, noReuse, url)
 			require.NoError(t, err)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 		}},
 		{"alpha:GET /api/items:429", func(t *testing.T, url string) {
 			resp, err := get(t, noReuse, url)
 			require.NoError(t, err)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 			assert.Empty(t, resp.Header.Get("Retry-After"))
 			assert.Empty(t, resp.Header.Get("RateLimit-Reset"))
@@ -119,14 +119,14 @@ func TestEachFaultKindIsObservable(t *testing.T) {
 		{"alpha:GET /api/items:429-retry-after:seconds=7", func(t *testing.T, url string) {
 			resp, err := get(t, noReuse, url)
 			require.NoError(t, err)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 			assert.Equal(t, "7", resp.Header.Get("Retry-After"))
 		}},
 		{"alpha:GET /api/items:429-reset:seconds=4", func(t *testing.T, url string) {
 			resp, err := get(t, noReuse, url)
 			require.NoError(t, err)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 			assert.Equal(t, "4", resp.Header.Get("RateLimit-Reset"))
 		}},
@@ -146,7 +146,7 @@ func TestEachFaultKindIsObservable(t *testing.T) {
 		{"alpha:GET /api/items:malformed", func(t *testing.T, url string) {
 			resp, err := get(t, noReuse, url)
 			require.NoError(t, err)
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			assert.Equal(t, http.StatusOK, resp.StatusCode)
 			var v any
 			assert.Error(t, json.NewDecoder(resp.Body).Decode(&v))
@@ -154,7 +154,7 @@ func TestEachFaultKindIsObservable(t *testing.T) {
 		{"alpha:GET /api/items:truncated", func(t *testing.T, url string) {
 			resp, err := get(t, noReuse, url+"?size=20")
 			require.NoError(t, err)
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			assert.Equal(t, http.StatusOK, resp.StatusCode)
 			body, err := io.ReadAll(resp.Body)
 			require.NoError(t, err)
@@ -166,19 +166,27 @@ func TestEachFaultKindIsObservable(t *testing.T) {
 		{"alpha:GET /api/items:oversized:bytes=3MiB", func(t *testing.T, url string) {
 			resp, err := get(t, noReuse, url)
 			require.NoError(t, err)
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			assert.Equal(t, http.StatusOK, resp.StatusCode)
 			body, err := io.ReadAll(resp.Body)
 			require.NoError(t, err)
 			assert.Greater(t, len(body), 3<<20)
 			assert.True(t, json.Valid(body), "valid-looking JSON")
 		}},
+		{"alpha:GET /api/items:redirect:to=http://127.0.0.1:9/trap", func(t *testing.T, url string) {
+			c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := get(t, c, url+"?page=2")
+			require.NoError(t, err)
+			_ = resp.Body.Close()
+			assert.Equal(t, http.StatusTemporaryRedirect, resp.StatusCode)
+			assert.Equal(t, "http://127.0.0.1:9/trap/api/items?page=2", resp.Header.Get("Location"))
+		}},
 		{"alpha:GET /api/items:oversized:bytes=200MiB", func(t *testing.T, url string) {
 			// A client that stops reading early does not keep the server busy.
 			resp, err := get(t, noReuse, url)
 			require.NoError(t, err)
 			n, _ := io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			assert.Equal(t, int64(1<<20), n)
 		}},
 	}
@@ -214,11 +222,11 @@ func TestFaultsMatchVendorMethodAndPath(t *testing.T) {
 	getList(t, srv.URL("alpha")+"/api/items") // GET does not match
 	resp, err := http.Post(srv.URL("alpha")+"/api/items", "application/json", strings.NewReader("{}"))
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	resp, err = http.Post(srv.URL("beta")+"/api/items", "application/json", strings.NewReader("{}"))
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "another vendor is not affected")
 
 	faults.Clear()
@@ -236,7 +244,7 @@ func statuses(t *testing.T, url string, n int) []int {
 		resp, err := get(t, http.DefaultClient, url)
 		require.NoError(t, err)
 		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		out[i] = resp.StatusCode
 	}
 	return out
@@ -324,7 +332,7 @@ func TestFaultsAreSafeToSwitchWhileServing(t *testing.T) {
 				return
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusTooManyRequests {
 				done <- errors.New(resp.Status)
 				return

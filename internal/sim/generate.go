@@ -271,10 +271,10 @@ func (g *generator) runCalls(parent, depth int, t time.Time, calls []toolCall, m
 		}
 		var cend time.Time
 		var result any
-		switch {
-		case c.kind == callRetrieve:
+		switch c.kind {
+		case callRetrieve:
 			cend, result = g.retrieveContext(parent, start, c.args["query"].(string))
-		case c.kind == callSubAgent:
+		case callSubAgent:
 			cend, result = g.subAgent(parent, depth+1, start, c.args["task"].(string))
 		default:
 			cend, result = g.tool(parent, start, c)

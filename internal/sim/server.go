@@ -136,7 +136,7 @@ func Start(parts []Part, env *Env, faults *Faults, addr map[string]string) (*Ser
 	for _, p := range parts {
 		name := p.Name()
 		if _, dup := s.vendors[name]; dup {
-			s.Close()
+			_ = s.Close()
 			return nil, fmt.Errorf("sim: two parts named %q", name)
 		}
 		a := addr[name]
@@ -145,7 +145,7 @@ func Start(parts []Part, env *Env, faults *Faults, addr map[string]string) (*Ser
 		}
 		ln, err := net.Listen("tcp", a)
 		if err != nil {
-			s.Close()
+			_ = s.Close()
 			return nil, fmt.Errorf("sim: listen for %s on %s: %w", name, a, err)
 		}
 		penv := base

@@ -109,7 +109,7 @@ func getList(t *testing.T, url string) listJSON {
 	t.Helper()
 	resp, err := get(t, http.DefaultClient, url)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	var l listJSON
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&l))
@@ -133,7 +133,7 @@ func TestServerServesEachPartOnItsOwnListener(t *testing.T) {
 
 	resp, err := http.Get(a + "/api/items")
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "credentials reach the part")
 
 	assert.Equal(t, 3, srv.Requests("alpha"))

@@ -64,7 +64,7 @@ func (p *Part) ReceiverConfig(endpoint string, creds sim.Credentials) map[string
 	}
 }
 
-// Scenarios: a backlog, then live arrivals that shift pages during reads,
+// Scenarios is one run: a backlog, then live arrivals that shift pages during reads,
 // the shift and duplicate pagination faults, a 5xx burst, 429 with
 // Retry-After, in-progress traces and late spans.
 func (p *Part) Scenarios() []sim.Scenario {

@@ -66,7 +66,7 @@ func (w *world) post(path, key, body string) (int, string) {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(w.t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(w.t, err)
 	return resp.StatusCode, string(b)
@@ -227,7 +227,7 @@ func TestErrorsAreTheServers(t *testing.T) {
 	}
 	resp, err := http.Get(w.url + "/api/traces")
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 }
 

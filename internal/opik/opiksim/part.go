@@ -135,7 +135,7 @@ func (p *Part) ReceiverConfig(endpoint string, creds sim.Credentials) map[string
 	}
 }
 
-// Scenarios: a backlog, then live traces; traces listed while their root
+// Scenarios is one run: a backlog, then live traces; traces listed while their root
 // runs (end_time null) and updated later; late span batches; 429 with
 // RateLimit-Reset, a 5xx burst and repeated and shifted items across pages.
 func (p *Part) Scenarios() []sim.Scenario {

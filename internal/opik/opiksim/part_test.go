@@ -71,7 +71,7 @@ func (w *world) get(path string, query url.Values, header http.Header) (int, htt
 	req.Header = header
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(w.t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(w.t, err)
 	return resp.StatusCode, resp.Header, string(body)
@@ -223,7 +223,7 @@ func TestRequestErrors(t *testing.T) {
 	t.Run("POST", func(t *testing.T) {
 		resp, err := http.Post(w.srv.URL(Name)+tracesPath, "application/json", strings.NewReader("{}"))
 		require.NoError(t, err)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 	})
 }
