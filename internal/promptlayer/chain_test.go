@@ -64,10 +64,12 @@ func newChainWorld(t *testing.T, part *promptlayersim.Part) *chainWorld {
 	require.NoError(t, confmap.NewFromStringMap(block).Unmarshal(&cfg))
 	require.NoError(t, cfg.Validate())
 	w.cfg = &cfg
-	// The shared simulator test's schedule.
+	// The shared simulator test's schedule, reread_interval at its default
+	// (overlap / 4).
+	overlap := sim.MaxTraceLag + 2*time.Minute
 	w.sched = poll.Schedule{
 		PollInterval: 20 * time.Second, InitialLookback: sc.Backfill + 5*time.Minute, SettleDelay: 30 * time.Second,
-		MaxTraceWait: 20 * time.Minute, Overlap: sim.MaxTraceLag + 2*time.Minute, MaxPagesPerPoll: 50,
+		MaxTraceWait: 20 * time.Minute, Overlap: overlap, RereadInterval: overlap / 4, MaxPagesPerPoll: 50,
 	}
 	w.storage = storagetest.NewInMemoryClient(component.KindReceiver, component.MustNewID("llmtrace"), "")
 	w.sink = new(consumertest.TracesSink)
