@@ -130,22 +130,22 @@ func (p *Part) ReceiverConfig(endpoint string, creds sim.Credentials) map[string
 	}
 }
 
-// Scenarios: the search allows 10 requests a minute, and every poll reads
-// its whole window again (overlap included), so the dataset is small: 130
-// traces (a fifth untraced), 100 of them a backlog of 25 minutes and the
-// rest arriving live over 7.5 minutes, about 12 request logs a minute.
-// Late span batches, long-running roots, prices filled in late, search
-// pages that shift and repeat items, a 5xx burst and dropped connections.
+// Scenarios: the search allows 10 requests a minute, and polls read their
+// overlap again, so the dataset is small: 124 traces (a fifth untraced), 94
+// of them a backlog of 12.5 minutes, the rest arriving live over 4 minutes,
+// about 22 request logs a minute. Late span batches, long-running roots,
+// prices filled in late, search pages that shift and repeat items, a 5xx
+// burst and dropped connections.
 func (p *Part) Scenarios() []sim.Scenario {
 	return []sim.Scenario{{
 		Dataset: sim.DatasetConfig{
 			Seed:                20260314,
-			Traces:              130,
+			Traces:              124,
 			LateFraction:        0.1,
 			LongRunningFraction: 0.05,
 		},
-		Backfill:  25 * time.Minute, // 100 traces at one per 15 s
-		PerSecond: 1.0 / 15,         // then 30 more over 7.5 minutes
+		Backfill:  12*time.Minute + 30*time.Second, // 94 traces at one per 8 s
+		PerSecond: 1.0 / 8,                         // then 30 more over 4 minutes
 		Faults: []string{
 			"promptlayer:POST " + searchPath + ":shift:every=4,count=2",
 			"promptlayer:POST " + searchPath + ":duplicate:every=5,count=3",
