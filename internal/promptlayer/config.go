@@ -68,10 +68,11 @@ func (c *Config) Scope() string { return c.KeyScope() }
 // Identity is the key's scope: another key is another checkpoint.
 func (c *Config) Identity() []string { return []string{c.KeyScope()} }
 
-// Paging: page tokens are search page numbers of page_size request logs.
+// Paging is page_size: page tokens are search page numbers of page_size
+// request logs.
 func (c *Config) Paging() []string { return []string{strconv.Itoa(c.PageSize)} }
 
-// Limits: only the request-log search is limited (10 per minute); the
+// Limits limits only the request-log search (10 per minute); the
 // request and trace reads document no limit.
 func (c *Config) Limits() poll.Limits {
 	return poll.Limits{Paths: map[string]poll.Rate{"POST " + searchPath: SearchLimit}}

@@ -130,10 +130,10 @@ func (p *Part) ReceiverConfig(endpoint string, creds sim.Credentials) map[string
 	}
 }
 
-// Scenarios: the search allows 10 requests a minute, and polls read their
-// overlap again, so the dataset is small: 124 traces (a fifth untraced), 94
-// of them a backlog of 12.5 minutes, the rest arriving live over 4 minutes,
-// about 22 request logs a minute. Late span batches, long-running roots,
+// Scenarios is one run. The search allows 10 requests a minute, and polls
+// read their overlap again, so the dataset is small: 124 traces (a fifth
+// untraced), 94 of them a backlog of 12.5 minutes, the rest arriving live
+// over 4 minutes, about 22 request logs a minute. Late span batches, long-running roots,
 // prices filled in late, search pages that shift and repeat items, a 5xx
 // burst and dropped connections.
 func (p *Part) Scenarios() []sim.Scenario {

@@ -68,7 +68,7 @@ func (w *world) do(method, path, body string, key ...string) (int, http.Header, 
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(w.t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(w.t, err)
 	return resp.StatusCode, resp.Header, string(b)

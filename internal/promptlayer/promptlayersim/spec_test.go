@@ -114,7 +114,7 @@ func (c *schemaChecker) check(schema, value any, path string) []string {
 		fail("type %v, got %T %v", t, value, value)
 		return errs
 	}
-	if e, ok := s["enum"].([]any); ok && !slices.ContainsFunc(e, func(x any) bool { return x == value }) && !(value == nil && slices.Contains(e, nil)) {
+	if e, ok := s["enum"].([]any); ok && !slices.ContainsFunc(e, func(x any) bool { return x == value }) && (value != nil || !slices.Contains(e, nil)) {
 		fail("not in enum %v: %v", e, value)
 	}
 	if cv, ok := s["const"]; ok && cv != value {
