@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/llmtrace/llmtrace/internal/langsmith"
 	"github.com/llmtrace/llmtrace/internal/langtrace"
 	"github.com/llmtrace/llmtrace/internal/langwatch"
 	"github.com/llmtrace/llmtrace/internal/opik"
@@ -66,6 +67,8 @@ type Config struct {
 	Opik *opik.Config `mapstructure:"opik"`
 	// LangWatch polls one LangWatch project.
 	LangWatch *langwatch.Config `mapstructure:"langwatch"`
+	// LangSmith polls one LangSmith tracing project.
+	LangSmith *langsmith.Config `mapstructure:"langsmith"`
 	// PromptLayer polls the workspace of one PromptLayer API key.
 	PromptLayer *promptlayer.Config `mapstructure:"promptlayer"`
 

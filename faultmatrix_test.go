@@ -47,7 +47,7 @@ func TestFaultMatrix(t *testing.T) {
 				w.WriteHeader(http.StatusOK)
 			}))
 			defer trap.Close()
-			sc.Faults = append(append([]string(nil), sc.Faults...), part.Name()+":*:redirect:every=41,to="+trap.URL)
+			sc.Faults = append(append([]string(nil), sc.Faults...), part.Name()+":*:redirect:first=4,to="+trap.URL)
 
 			logs, observed := observer.New(zapcore.DebugLevel)
 			m := &matrix{

@@ -31,8 +31,15 @@ var contentKeys = map[string]bool{
 	"db.query.text":           true, // a retrieval's query is the user's words
 	"db.query":                true,
 	// Vendors' raw inputs and outputs.
-	"opik.input":  true,
-	"opik.output": true,
+	"opik.input":                  true,
+	"opik.output":                 true,
+	"langwatch.input":             true,
+	"langwatch.output":            true,
+	"langwatch.contexts":          true,
+	"langwatch.rag.contexts":      true,
+	"langwatch.evaluation.inputs": true,
+	"langsmith.inputs":            true,
+	"langsmith.outputs":           true,
 	// PromptLayer's SDK records a traced function's arguments and result
 	// (promptlayer_mixins.py) and an evaluation's input and output
 	// (evaluations/tracing.py) as span attributes.

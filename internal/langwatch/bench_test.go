@@ -24,7 +24,7 @@ func benchPage(tb testing.TB) []byte {
 	clock := sim.NewManualClock(data.StartOf(99).Add(sim.MaxTraceLag + langwatchsim.MaxEvaluationLag))
 	srv, err := sim.Start([]sim.Part{&langwatchsim.Part{}}, &sim.Env{Data: data, Clock: clock, Creds: sim.Credentials{APIKey: simKey, Project: simProject}}, nil, nil)
 	require.NoError(tb, err)
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	api, err := poll.NewAPIClient(poll.APIClientSettings{Client: http.DefaultClient, Endpoint: srv.URL(Name), MaxResponseBytes: 256 << 20})
 	require.NoError(tb, err)
 	body, err := json.Marshal(searchBody{

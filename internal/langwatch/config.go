@@ -62,11 +62,11 @@ func (c *Config) Scope() string {
 // tells projects apart.
 func (c *Config) Identity() []string { return []string{c.ProjectID} }
 
-// Paging: LangWatch's scroll cursors carry the page size and are ignored by
+// Paging is page_size: LangWatch's scroll cursors carry the page size and are ignored by
 // the server when it differs.
 func (c *Config) Paging() []string { return []string{strconv.Itoa(c.PageSize)} }
 
-// Limits: LangWatch documents no rate limit for its trace read API.
+// Limits is none: LangWatch documents no rate limit for its trace read API.
 func (c *Config) Limits() poll.Limits { return poll.Limits{} }
 
 // NewSource builds the LangWatch source.

@@ -283,10 +283,10 @@ func TestSourceErrorsNameTheVendorsReasonsWithoutTheKey(t *testing.T) {
 
 func TestSourceSkipsALegacyTraceThatIsGone(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == searchPath:
+		switch r.URL.Path {
+		case searchPath:
 			w.WriteHeader(http.StatusNotFound)
-		case r.URL.Path == legacySearchPath:
+		case legacySearchPath:
 			_, _ = io.WriteString(w, `{"traces":[{"trace_id":"trace_gone","timestamps":{"started_at":1,"updated_at":2}}],"pagination":{"totalHits":1}}`)
 		default:
 			w.WriteHeader(http.StatusNotFound)

@@ -124,7 +124,7 @@ func (p *Part) ReceiverConfig(endpoint string, creds sim.Credentials) map[string
 	}
 }
 
-// Scenarios: the successor API through a backlog and live traces (late
+// Scenarios are two runs: the successor API through a backlog and live traces (late
 // spans, long-running roots, evaluations that finish after the trace was
 // first read), with 5xx bursts, connection resets, truncated answers and
 // rows repeated across pages; and an older server with only the legacy API

@@ -74,7 +74,7 @@ func (w *world) do(method, path, body string, header http.Header) answer {
 	req.Header = header
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(w.t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(resp.Body)
 	require.NoError(w.t, err)
 	a := answer{resp.StatusCode, resp.Header, data}

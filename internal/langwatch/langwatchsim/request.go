@@ -39,8 +39,7 @@ var (
 		"query", "filters", "traceIds", "negateFilters", "pageOffset", "pageSize", "groupBy", "sortBy",
 		"sortDirection", "updatedAt", "scrollId", "startDate", "endDate", "format", "llmMode",
 	}
-	successorKeys = []string{"includeSpans", "dateField", "from", "select"}
-	filterFields  = []string{
+	filterFields = []string{
 		"topics.topics", "topics.subtopics", "metadata.user_id", "metadata.thread_id", "metadata.customer_id",
 		"metadata.labels", "metadata.key", "metadata.value", "metadata.prompt_ids", "traces.origin", "traces.error",
 		"traces.name", "spans.type", "spans.model", "evaluations.evaluator_id", "evaluations.evaluator_id.guardrails_only",
