@@ -400,3 +400,37 @@ func TestCensusMatchesTheTruth(t *testing.T) {
 	assert.Equal(t, c.UntracedLogs, untracedSpans)
 	assert.Positive(t, c.UntracedLogs)
 }
+
+// TestDuplicateAndShiftFaults: pages with repeated and shifted items still
+// cover every request log of the window (items repeat, none is skipped).
+func TestDuplicateAndShiftFaults(t *testing.T) {
+	w := newWorld(t, smallDataset(60), &Part{SearchLimit: -1})
+	for _, rule := range []string{
+		Name + ":POST " + searchPath + ":duplicate:every=2,count=3",
+		Name + ":POST " + searchPath + ":shift:every=3,count=2",
+	} {
+		_, err := w.faults.AddString(rule)
+		require.NoError(t, err)
+	}
+	from, to := w.data.StartOf(0), w.data.StartOf(59)
+	want := allLogs(w.part, w.data, w.clock.Now(), from, to)
+	seen := map[int64]int{}
+	for n := 1; ; n++ {
+		p := w.search(between(from, to, "asc", n, 12))
+		for _, it := range p.Items {
+			seen[int64(it["id"].(float64))]++
+		}
+		if !p.HasNext {
+			break
+		}
+	}
+	repeats := 0
+	for _, id := range want {
+		assert.Positive(t, seen[id], "request log %d skipped", id)
+		repeats += seen[id] - 1
+	}
+	assert.Len(t, seen, len(want))
+	assert.Positive(t, repeats, "the faults repeated items")
+	assert.Positive(t, w.faults.Injected(sim.FaultDuplicate))
+	assert.Positive(t, w.faults.Injected(sim.FaultShift))
+}

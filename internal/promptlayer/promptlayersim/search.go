@@ -404,7 +404,8 @@ func earlier(a, b time.Time) time.Time {
 // searchPage lists the matching request logs at now, sorted, and renders
 // the requested page. The shift fault pretends items were inserted at the
 // head since page 1 (they push later pages down, so items repeat); the
-// duplicate fault repeats the end of the previous page.
+// duplicate fault repeats the end of the previous page at the start of this
+// one (the page is longer by that much).
 func (h *handler) searchPage(r *http.Request, req searchRequest, now time.Time) []byte {
 	from, to := req.filter.bounds()
 	list := h.index.logs(from, to, now, req.filter.matches)
@@ -421,11 +422,13 @@ func (h *handler) searchPage(r *http.Request, req searchRequest, now time.Time) 
 	shifted := h.shifted[req.key]
 	h.mu.Unlock()
 	offset := (req.page-1)*req.perPage - shifted
-	if f, ok := sim.ActiveFault(ctx, sim.FaultDuplicate); ok && req.page > 1 {
-		offset -= f.Count
-	}
 	lo := min(max(offset, 0), len(list))
 	hi := min(max(offset+req.perPage, 0), len(list))
+	if f, ok := sim.ActiveFault(ctx, sim.FaultDuplicate); ok && req.page > 1 {
+		// The page starts earlier, repeating the previous page's last
+		// items; it still ends where it would have, so nothing is skipped.
+		lo = min(max(offset-f.Count, 0), hi)
+	}
 	total := len(list) + shifted
 	return h.renderSearch(list[lo:hi], req, total, now)
 }
