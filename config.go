@@ -15,6 +15,7 @@ import (
 	"github.com/llmtrace/llmtrace/internal/langwatch"
 	"github.com/llmtrace/llmtrace/internal/opik"
 	"github.com/llmtrace/llmtrace/internal/poll"
+	"github.com/llmtrace/llmtrace/internal/promptlayer"
 )
 
 // Config is the configuration of the llmtrace receiver. Each vendor block is
@@ -68,6 +69,8 @@ type Config struct {
 	LangWatch *langwatch.Config `mapstructure:"langwatch"`
 	// LangSmith polls one LangSmith tracing project.
 	LangSmith *langsmith.Config `mapstructure:"langsmith"`
+	// PromptLayer polls the workspace of one PromptLayer API key.
+	PromptLayer *promptlayer.Config `mapstructure:"promptlayer"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}

@@ -40,6 +40,13 @@ var contentKeys = map[string]bool{
 	"langwatch.evaluation.inputs": true,
 	"langsmith.inputs":            true,
 	"langsmith.outputs":           true,
+	// PromptLayer's SDK records a traced function's arguments and result
+	// (promptlayer_mixins.py) and an evaluation's input and output
+	// (evaluations/tracing.py) as span attributes.
+	"function_input":  true,
+	"function_output": true,
+	"eval.input":      true,
+	"eval.output":     true,
 }
 
 // contentPrefixes are key prefixes under which content is flattened
