@@ -47,7 +47,7 @@ func envInt(name string, def int) int {
 
 const (
 	// tracesPerVendor is the size of each vendor's backfill.
-	tracesPerVendor = 2500
+	tracesPerVendor = 1500
 	// traceInterval spaces the traces' starts.
 	traceInterval = 200 * time.Millisecond
 	// apiDelay slows every vendor request, so that a backfill takes a while
@@ -149,18 +149,24 @@ func startWorlds(t *testing.T, seed uint64, label string) []*world {
 	now := time.Now().UTC()
 	var worlds []*world
 	for i, name := range slices.Sorted(maps.Keys(parts)) {
+		traces, delay := tracesPerVendor, apiDelay
+		if scs := parts[name].Scenarios(); len(scs) > 0 {
+			if e := scs[0].EndToEnd; e.Traces > 0 {
+				traces, delay = e.Traces, e.RequestDelay
+			}
+		}
 		data := sim.NewDataset(sim.DatasetConfig{
 			Seed:     seed + uint64(i),
-			Traces:   tracesPerVendor,
+			Traces:   traces,
 			Interval: traceInterval,
-			Origin:   now.Add(-tracesPerVendor*traceInterval - sim.MaxTraceLag - time.Minute),
+			Origin:   now.Add(-time.Duration(traces)*traceInterval - sim.MaxTraceLag - time.Minute),
 		})
 		creds := sim.Credentials{
 			APIKey:    "e2e-" + name + "-key-7d1c",
 			Workspace: "e2e-workspace",
 			Project:   "e2e-" + label + "-" + name,
 		}
-		g := &gate{delay: apiDelay, waiting: map[int]bool{}, last: time.Now()}
+		g := &gate{delay: delay, waiting: map[int]bool{}, last: time.Now()}
 		srv, err := sim.Start([]sim.Part{gatedPart{Part: parts[name], gate: g}}, &sim.Env{Data: data, Clock: sim.WallClock{}, Creds: creds}, nil, nil)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = srv.Close() })

@@ -76,6 +76,18 @@ type Scenario struct {
 	Faults []string
 	// TimePrecision is what the vendor keeps of span times (0: exact).
 	TimePrecision time.Duration
+	// EndToEnd sizes the vendor's part of the end-to-end test (the main
+	// scenario's is used); zero values take the test's defaults.
+	EndToEnd EndToEnd
+}
+
+// EndToEnd sizes a vendor's backfill in the end-to-end test, which slows
+// every request so that the collector can be killed mid-backfill: a vendor
+// read per trace, or under a tight rate limit, needs fewer traces and a
+// shorter delay to finish in minutes.
+type EndToEnd struct {
+	Traces       int
+	RequestDelay time.Duration
 }
 
 // Truther is implemented by parts whose vendor cannot express everything the

@@ -113,8 +113,9 @@ func (p *Part) Scenarios() []sim.Scenario {
 	}
 	return []sim.Scenario{{
 		Dataset:   dataset(20261127),
-		Backfill:  22 * time.Minute, // 2640 traces at 2 per second
-		PerSecond: 2,                // then 360 more over 180 s
+		EndToEnd:  sim.EndToEnd{Traces: 500, RequestDelay: 40 * time.Millisecond}, // one runs read per trace
+		Backfill:  22 * time.Minute,                                               // 2640 traces at 2 per second
+		PerSecond: 2,                                                              // then 360 more over 180 s
 		Faults: []string{
 			"langsmith:POST /api/v2/traces/query:429-retry-after:every=7,seconds=2",
 			"langsmith:GET /api/v2/traces:5xx:every=41,burst=3,status=503",

@@ -144,8 +144,9 @@ func (p *Part) Scenarios() []sim.Scenario {
 			LateFraction:        0.1,
 			LongRunningFraction: 0.05,
 		},
-		Backfill:  12*time.Minute + 30*time.Second, // 94 traces at one per 8 s
-		PerSecond: 1.0 / 8,                         // then 30 more over 4 minutes
+		EndToEnd:  sim.EndToEnd{Traces: 60, RequestDelay: 30 * time.Millisecond}, // 10 searches per minute
+		Backfill:  12*time.Minute + 30*time.Second,                               // 94 traces at one per 8 s
+		PerSecond: 1.0 / 8,                                                       // then 30 more over 4 minutes
 		Faults: []string{
 			"promptlayer:POST " + searchPath + ":shift:every=4,count=2",
 			"promptlayer:POST " + searchPath + ":duplicate:every=5,count=3",
