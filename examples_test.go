@@ -43,8 +43,8 @@ func TestExamplesLoadAndValidate(t *testing.T) {
 					return m[3]
 				case strings.HasSuffix(m[1], "_ENDPOINT"):
 					return "http://127.0.0.1:1"
-				case m[2] != "" && m[3] != "":
-					return m[3]
+				case m[2] != "":
+					return m[3] // a default, empty or not, is what an unset variable gives
 				}
 				return "set-by-user"
 			})

@@ -342,9 +342,12 @@ func TestUntracedNames(t *testing.T) {
 	assert.Equal(t, ptrace.StatusCodeUnset, s.Status().Code())
 	assert.Equal(t, "WARNING", s.Attributes().AsRaw()["promptlayer.status"])
 	assert.Equal(t, s.StartTimestamp(), s.EndTimestamp(), "no end: the start")
-	wantTrace, wantSpan := logIDs(42)
-	assert.Equal(t, convert.HashTraceID("promptlayer", "request_log", "42"), wantTrace, "the documented derivation")
-	assert.Equal(t, convert.HashSpanID("promptlayer", "request_log", "42"), wantSpan)
+	wantTrace, wantSpan := logIDs("p", 42)
+	assert.Equal(t, convert.HashTraceID("promptlayer", "p", "request_log", "42"), wantTrace, "the documented derivation")
+	assert.Equal(t, convert.HashSpanID("promptlayer", "p", "request_log", "42"), wantSpan)
+	assert.Equal(t, wantTrace, tr.ID)
+	other, _ := logIDs("key-another-workspace", 42)
+	assert.NotEqual(t, wantTrace, other, "the same request id in another workspace or deployment is another trace")
 }
 
 func TestParseKindAndStatus(t *testing.T) {

@@ -71,12 +71,14 @@ func providerName(p string) string {
 }
 
 // logIDs are the trace and span IDs of a request log without a trace: the
-// first 16 and 8 bytes of SHA-256("promptlayer" 0x00 "request_log" 0x00
-// <request id in decimal>). Request ids are PromptLayer's, so a request log
-// always gets the same IDs.
-func logIDs(id int64) (pcommon.TraceID, pcommon.SpanID) {
+// first 16 and 8 bytes of SHA-256("promptlayer" 0x00 project 0x00
+// "request_log" 0x00 <request id in decimal>), project being the key's
+// scope (llmtrace.project). Request ids are PromptLayer's, so a request log
+// always gets the same IDs; the project keeps two deployments (whose ids
+// both count from 1) or workspaces apart.
+func logIDs(project string, id int64) (pcommon.TraceID, pcommon.SpanID) {
 	text := strconv.FormatInt(id, 10)
-	return convert.HashTraceID(Name, "request_log", text), convert.HashSpanID(Name, "request_log", text)
+	return convert.HashTraceID(Name, project, "request_log", text), convert.HashSpanID(Name, project, "request_log", text)
 }
 
 // logTrace makes a request log without a trace (a plain logged LLM call)
@@ -93,7 +95,7 @@ func (c *converter) logTrace(log *requestLog) poll.Trace {
 	ss.Scope().SetName(poll.ScopeName)
 	s := ss.Spans().AppendEmpty()
 
-	traceID, spanID := logIDs(log.ID)
+	traceID, spanID := logIDs(c.project, log.ID)
 	s.SetTraceID(traceID)
 	s.SetSpanID(spanID)
 	s.SetName(logName(log))

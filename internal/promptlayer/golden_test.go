@@ -198,7 +198,7 @@ func TestSerializerShapeGolden(t *testing.T) {
 
 	untraced := page.Traces[1]
 	checkGolden(t, "untraced_golden.yaml", untraced.Spans)
-	wantTrace, wantSpan := logIDs(90017)
+	wantTrace, wantSpan := logIDs(src.conv.project, 90017)
 	assert.Equal(t, wantTrace, untraced.ID)
 	assert.Equal(t, time.Date(2026, 3, 20, 14, 5, 0, 100000000, time.UTC), untraced.Time)
 	u, ures := spanNamed(untraced.Spans, "conversation-title")

@@ -68,7 +68,7 @@ func untracedTruth(tr *sim.Trace, info *traceInfo, project string) ptrace.Traces
 		ss := rs.ScopeSpans().AppendEmpty()
 		ss.Scope().SetName(poll.ScopeName)
 		os := ss.Spans().AppendEmpty()
-		traceID, spanID := LogIDs(l.id)
+		traceID, spanID := LogIDs(project, l.id)
 		os.SetTraceID(traceID)
 		os.SetSpanID(spanID)
 		name := PromptName(l.id, s)
@@ -99,10 +99,11 @@ func untracedTruth(tr *sim.Trace, info *traceInfo, project string) ptrace.Traces
 
 // LogIDs are the trace and span IDs the receiver documents for a request
 // log without a trace: the first 16 and 8 bytes of SHA-256("promptlayer"
-// 0x00 "request_log" 0x00 <request id in decimal>).
-func LogIDs(id int64) (pcommon.TraceID, pcommon.SpanID) {
+// 0x00 project 0x00 "request_log" 0x00 <request id in decimal>), project
+// being the receiver's llmtrace.project (the key's scope).
+func LogIDs(project string, id int64) (pcommon.TraceID, pcommon.SpanID) {
 	text := strconv.FormatInt(id, 10)
-	return convert.HashTraceID(Name, "request_log", text), convert.HashSpanID(Name, "request_log", text)
+	return convert.HashTraceID(Name, project, "request_log", text), convert.HashSpanID(Name, project, "request_log", text)
 }
 
 // keyScope is the receiver's checkpoint scope of an API key, its
