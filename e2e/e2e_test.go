@@ -160,7 +160,7 @@ func startWorlds(t *testing.T, seed uint64, label string) []*world {
 			Origin:   now.Add(-time.Duration(traces)*traceInterval - sim.MaxTraceLag - time.Minute),
 		})
 		creds := sim.Credentials{
-			APIKey:    "e2e-" + name + "-key-7d1c",
+			APIKey:    "e2e-" + label + "-" + name + "-key-7d1c", // one key per world: a key selects the data
 			Workspace: "e2e-workspace",
 			Project:   "e2e-" + label + "-" + name,
 		}
