@@ -83,7 +83,8 @@ func (w *simWorld) config(mutate func(*Config)) *Config {
 	// The overlap must cover the longest trace plus its late spans: a
 	// vendor that shows only ended spans (Langtrace) reveals a long-running
 	// root only when it ends.
-	cfg.Overlap = sim.MaxTraceLag + 2*time.Minute
+	cfg.Overlap = sim.MaxTraceLag + 5*time.Minute
+	cfg.RereadInterval = 2 * time.Minute
 	cfg.RetryOnFailure.InitialInterval = time.Second
 	id := storagetest.NewStorageID("sim")
 	cfg.StorageID = &id

@@ -116,6 +116,7 @@ func (s *source) FetchPage(ctx context.Context, r poll.PageRequest) (poll.Page, 
 		for i := range traces.Content {
 			tr := &traces.Content[i]
 			out.Traces = append(out.Traces, s.conv.trace(tr, spans[tr.ID]))
+			out.Traces[len(out.Traces)-1].Key = tr.ID // for Refresh
 		}
 	}
 	if more(page, s.pageSize, traces) {

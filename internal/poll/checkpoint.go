@@ -65,6 +65,7 @@ type queryState struct {
 // and when the receiver first saw it (local clock), both unix ns.
 type pendingEntry struct {
 	ID    string `json:"id"`
+	Key   string `json:"k,omitempty"`
 	Time  int64  `json:"t"`
 	First int64  `json:"f"`
 }
@@ -97,6 +98,7 @@ func newState() *state {
 
 // pendingTrace is a trace seen but not yet emitted whole.
 type pendingTrace struct {
+	key   string    // the vendor's ID, for a Refresher
 	time  time.Time // on the source axis
 	first time.Time // when the receiver first saw it, local clock
 }
@@ -144,10 +146,11 @@ func (l ledger) merge(other ledger) {
 	}
 }
 
-// prune forgets traces whose time is before cutoff.
-func (l ledger) prune(cutoff time.Time) {
+// prune forgets traces whose time is before cutoff, but those keep says to
+// keep.
+func (l ledger) prune(cutoff time.Time, keep func(pcommon.TraceID, time.Time) bool) {
 	for id, e := range l {
-		if e.time.Before(cutoff) {
+		if e.time.Before(cutoff) && (keep == nil || !keep(id, e.time)) {
 			delete(l, id)
 		}
 	}
@@ -267,7 +270,7 @@ func (s *checkpointStore) load(ctx context.Context) (*state, error) {
 		if err != nil {
 			return newState(), fmt.Errorf("%w %q: pending: %w", errCorrupt, s.key, err)
 		}
-		st.pending[id] = &pendingTrace{time: time.Unix(0, p.Time).UTC(), first: time.Unix(0, p.First).UTC()}
+		st.pending[id] = &pendingTrace{key: p.Key, time: time.Unix(0, p.Time).UTC(), first: time.Unix(0, p.First).UTC()}
 	}
 	st.watermark, st.covers, st.query = h.Watermark, h.Covers, h.Query
 	st.segments, st.nextSegment = h.Segments, max(h.NextSegment, slices.Max(append([]int{-1}, h.Segments...))+1)
@@ -384,7 +387,7 @@ func (s *checkpointStore) compact(ctx context.Context, st *state) error {
 func (s *checkpointStore) encodeHead(st *state, segments []int) ([]byte, error) {
 	pending := make([]pendingEntry, 0, len(st.pending))
 	for id, p := range st.pending {
-		pending = append(pending, pendingEntry{ID: id.String(), Time: p.time.UnixNano(), First: p.first.UnixNano()})
+		pending = append(pending, pendingEntry{ID: id.String(), Key: p.key, Time: p.time.UnixNano(), First: p.first.UnixNano()})
 	}
 	h, err := json.Marshal(head{
 		Version:     checkpointVersion,

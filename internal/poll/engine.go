@@ -77,13 +77,15 @@ func New(ctx context.Context, host component.Host, name string, v VendorConfig, 
 	if common.CaptureContent != nil {
 		capture = *common.CaptureContent
 	}
+	refresher, _ := src.(Refresher)
 	return &Poller{
-		src:     src,
-		content: capture,
-		http:    httpClient,
-		sched:   s.Schedule,
-		retry:   s.Retry,
-		clock:   clock,
+		src:       src,
+		refresher: refresher,
+		content:   capture,
+		http:      httpClient,
+		sched:     s.Schedule,
+		retry:     s.Retry,
+		clock:     clock,
 		store: &checkpointStore{
 			client:      storageClient,
 			key:         key,

@@ -383,3 +383,23 @@ func TestOverlapIsReReadOnItsOwnCadence(t *testing.T) {
 	assert.Equal(t, wm.Add(-5*time.Minute), last.From)
 	assert.Len(t, h.emitted(), 7, "and the late span is emitted, once")
 }
+
+func TestAFailedFirstPageKeepsTheInitialWindow(t *testing.T) {
+	h := newHarness(t) // initial_lookback 1h
+	first := done(1, t0.Add(-58*time.Minute))
+	h.src.set(first)
+	h.src.err = errTransient
+	p := h.poller()
+	_, err := p.Poll(context.Background())
+	require.Error(t, err)
+
+	// The vendor recovers ten minutes later: the first window still starts
+	// an hour before the first poll, and the oldest trace is read.
+	h.clock.Advance(10 * time.Minute)
+	h.src.err = nil
+	_, err = p.Poll(context.Background())
+	require.NoError(t, err)
+	last := h.src.queries[len(h.src.queries)-1]
+	assert.Equal(t, t0.Add(-time.Hour), last.From)
+	assert.Len(t, h.emitted(), 3)
+}

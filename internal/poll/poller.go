@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/collector/config/configretry"
@@ -62,6 +63,8 @@ type Poller struct {
 	lastReread time.Time
 	// progress follows the current query for the backfill log and gauge.
 	progress progress
+	// refresher is the source when it can read traces by ID.
+	refresher Refresher
 	// toldCovers is set once the log said that the window starts where the
 	// ledger's record does.
 	toldCovers bool
@@ -150,7 +153,20 @@ func (p *Poller) Poll(ctx context.Context) (bool, error) {
 	}
 	q := p.state.query
 	if q == nil {
-		q = p.newQuery()
+		var full bool
+		q, full = p.newQuery()
+		// The query is kept from now on: a first page that fails is read
+		// again over the same window, not over one that slid on with the
+		// clock (a first window sliding past initial_lookback's start
+		// would lose the traces there).
+		p.state.query = q
+		if full {
+			// A re-read of the overlap: the pending traces it no longer
+			// covers are read by ID (those it covers are listed again).
+			if err := p.refreshPending(ctx, storeCtx, q); err != nil {
+				return false, err
+			}
+		}
 	}
 	p.progressBegin(q, p.clock.Now())
 	for range max(p.sched.MaxPagesPerPoll, 1) {
@@ -158,21 +174,11 @@ func (p *Poller) Poll(ctx context.Context) (bool, error) {
 		if err != nil {
 			return false, p.scrub(fmt.Errorf("failed to fetch page: %w", err))
 		}
-		if !p.content {
-			for i := range page.Traces {
-				genai.RemoveContent(page.Traces[i].Spans)
-			}
-		}
 		now := p.clock.Now()
-		batch, newly, pendingMin := p.selectSpans(page.Traces, q.From, now)
-		n := batch.SpanCount()
-		if n > 0 {
-			if err := p.consume(ctx, batch, n); err != nil {
-				return false, err
-			}
+		n, pendingMin, err := p.emit(ctx, page.Traces, q.From, now)
+		if err != nil {
+			return false, err
 		}
-		p.state.emitted.merge(newly)
-		p.state.unsaved.merge(newly)
 		q.PendingMin = earliest(q.PendingMin, pendingMin)
 		q.Newest = latestInWindow(q.Newest, page.Traces, q)
 		p.progressPage(ctx, page.Traces, n, now)
@@ -187,6 +193,75 @@ func (p *Poller) Poll(ctx context.Context) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// emit decides what of traces to emit now, hands it to the next consumer and
+// records it in the ledger (to be stored by the caller). It returns the
+// number of spans emitted and the earliest Time of a trace left pending.
+func (p *Poller) emit(ctx context.Context, traces []Trace, from, now time.Time) (int, time.Time, error) {
+	if !p.content {
+		for i := range traces {
+			genai.RemoveContent(traces[i].Spans)
+		}
+	}
+	batch, newly, pendingMin := p.selectSpans(traces, from, now)
+	n := batch.SpanCount()
+	if n > 0 {
+		if err := p.consume(ctx, batch, n); err != nil {
+			return 0, time.Time{}, err
+		}
+	}
+	p.state.emitted.merge(newly)
+	p.state.unsaved.merge(newly)
+	return n, pendingMin, nil
+}
+
+// maxRefreshPerPoll bounds the traces one poll refreshes; the others wait
+// for the next poll.
+const maxRefreshPerPoll = 100
+
+// refreshPending reads again, by ID, the pending traces that the new query's
+// window q no longer covers (a source that is a Refresher does not hold its
+// watermark at them). A trace the vendor no longer has is forgotten; a
+// failed refresh is logged and tried again at the next query.
+func (p *Poller) refreshPending(ctx, storeCtx context.Context, q *queryState) error {
+	if p.refresher == nil || len(p.state.pending) == 0 {
+		return nil
+	}
+	refs := make([]TraceRef, 0, len(p.state.pending))
+	for id, pt := range p.state.pending {
+		if pt.time.Before(q.From) && pt.key != "" {
+			refs = append(refs, TraceRef{ID: id, Key: pt.key, Time: pt.time})
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	slices.SortFunc(refs, func(a, b TraceRef) int { return p.state.pending[a.ID].first.Compare(p.state.pending[b.ID].first) })
+	refs = refs[:min(len(refs), maxRefreshPerPoll)]
+	traces, err := p.refresher.Refresh(ctx, refs)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p.logger.Warn("Cannot refresh pending traces; trying again at the next query", zap.Int("traces", len(refs)), zap.Error(p.scrub(err)))
+		return nil
+	}
+	got := make(map[pcommon.TraceID]bool, len(traces))
+	for i := range traces {
+		got[traces[i].ID] = true
+	}
+	for _, r := range refs {
+		if !got[r.ID] {
+			p.logger.Debug("A pending trace is gone from the vendor; forgetting it", zap.String("trace_id", r.ID.String()))
+			delete(p.state.pending, r.ID)
+		}
+	}
+	if _, _, err := p.emit(ctx, traces, time.Time{}, p.clock.Now()); err != nil {
+		return err
+	}
+	p.logger.Debug("Refreshed pending traces", zap.Int("asked", len(refs)), zap.Int("got", len(traces)))
+	return p.persist(ctx, storeCtx)
 }
 
 // fetch reads the query's next page; a token the source cannot use
@@ -232,8 +307,10 @@ func (p *Poller) persist(ctx, storeCtx context.Context) error {
 
 // newQuery opens a window from the watermark minus the overlap (never
 // before what the ledger covers), or from initial_lookback without a
-// checkpoint, to now minus the settle delay.
-func (p *Poller) newQuery() *queryState {
+// checkpoint, to now minus the settle delay; between re-reads of the
+// overlap (reread_interval), from shortly before the watermark. It reports
+// whether the window re-reads the whole overlap.
+func (p *Poller) newQuery() (*queryState, bool) {
 	now := p.clock.Now()
 	st := p.state
 	to := now.Add(-p.sched.SettleDelay)
@@ -241,7 +318,7 @@ func (p *Poller) newQuery() *queryState {
 		from := now.Add(-p.sched.InitialLookback)
 		st.covers = from
 		p.lastReread = now // a first window reads everything
-		return &queryState{From: from, To: latest(to, from)}
+		return &queryState{From: from, To: latest(to, from)}, true
 	}
 	if ahead := st.watermark.Sub(to); ahead > 0 {
 		// Written while the local clock ran ahead (or by a version that
@@ -253,11 +330,13 @@ func (p *Poller) newQuery() *queryState {
 		to = st.watermark
 	}
 	from := st.watermark.Add(-p.sched.Overlap)
+	full := true
 	if p.sched.RereadInterval > 0 && !p.lastReread.IsZero() && now.Sub(p.lastReread) < p.sched.RereadInterval {
 		// Only what is new since the watermark; traces made visible
 		// slightly out of order are within the slack, later ones are found
 		// by the next re-read of the overlap.
 		from = latest(from, st.watermark.Add(-min(p.sched.Overlap, p.sched.PollInterval+p.sched.SettleDelay)))
+		full = false
 	} else {
 		p.lastReread = now
 	}
@@ -271,7 +350,7 @@ func (p *Poller) newQuery() *queryState {
 		}
 		from = st.covers
 	}
-	return &queryState{From: from, To: latest(to, from)}
+	return &queryState{From: from, To: latest(to, from)}, full
 }
 
 // finish completes a query: the watermark moves to the newest trace the
@@ -281,7 +360,9 @@ func (p *Poller) newQuery() *queryState {
 func (p *Poller) finish(ctx, storeCtx context.Context, q *queryState) error {
 	st := p.state
 	wm := q.Newest
-	if !q.PendingMin.IsZero() && q.PendingMin.Before(wm) {
+	if p.refresher == nil && !q.PendingMin.IsZero() && q.PendingMin.Before(wm) {
+		// Without a way to read a trace by ID, the next window must cover
+		// every trace still pending.
 		wm = q.PendingMin
 	}
 	if wm.Before(st.watermark) || wm.IsZero() {
@@ -293,9 +374,11 @@ func (p *Poller) finish(ctx, storeCtx context.Context, q *queryState) error {
 	p.continued = nil
 	if cutoff := wm.Add(-p.sched.Overlap); !wm.IsZero() && cutoff.After(st.covers) {
 		st.covers = cutoff
-		st.emitted.prune(cutoff)
+		// A pending trace keeps its record (some of its spans may be
+		// emitted already): a Refresher reads it again by ID.
+		st.emitted.prune(cutoff, func(id pcommon.TraceID, _ time.Time) bool { return st.pending[id] != nil })
 		for id, pt := range st.pending {
-			if pt.time.Before(cutoff) {
+			if pt.time.Before(cutoff) && (p.refresher == nil || pt.key == "") {
 				delete(st.pending, id)
 			}
 		}
@@ -394,7 +477,7 @@ func (p *Poller) selectSpans(traces []Trace, from, now time.Time) (ptrace.Traces
 		if held {
 			pendingMin = earliest(pendingMin, tr.Time)
 			if pt := p.state.pending[tr.ID]; pt == nil {
-				p.state.pending[tr.ID] = &pendingTrace{time: tr.Time, first: now}
+				p.state.pending[tr.ID] = &pendingTrace{key: tr.Key, time: tr.Time, first: now}
 			} else if tr.Time.After(pt.time) {
 				pt.time = tr.Time
 			}

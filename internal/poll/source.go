@@ -44,6 +44,27 @@ type Source interface {
 	FetchPage(ctx context.Context, r PageRequest) (Page, error)
 }
 
+// Refresher is implemented by sources that can read given traces again by
+// their vendor IDs. The engine then keeps the traces still pending (running,
+// or not settled) by ID, refreshes those the next window no longer covers,
+// and moves its watermark on to the newest trace instead of holding it at
+// the oldest pending one: a long-running trace costs a read of itself, not a
+// re-read of everything behind it.
+type Refresher interface {
+	// Refresh reads the traces refs name again, whole; a trace the vendor
+	// no longer has is left out of the result.
+	Refresh(ctx context.Context, refs []TraceRef) ([]Trace, error)
+}
+
+// TraceRef names a trace to refresh.
+type TraceRef struct {
+	ID pcommon.TraceID
+	// Key is the Trace.Key the source gave.
+	Key string
+	// Time is the trace's last known position on the source's time axis.
+	Time time.Time
+}
+
 // ErrInvalidToken is wrapped by a source's error for a page token it cannot
 // use (malformed, or expired on the vendor's side).
 var ErrInvalidToken = errors.New("invalid page token")
@@ -79,9 +100,12 @@ type Page struct {
 // converted. Spans without an end time (EndTimestamp 0) are in progress.
 type Trace struct {
 	ID pcommon.TraceID
+	// Key is the vendor's own ID of the trace when the source can read a
+	// trace again by it (see Refresher); "" otherwise.
+	Key string
 	// Time is the trace's position on the source's time axis; the
 	// checkpoint does not move on while a trace of the window waits to be
-	// emitted.
+	// emitted (unless the source is a Refresher).
 	Time time.Time
 	// Updated is when the vendor last changed the trace, zero if the vendor
 	// does not say; the trace settles settle_delay after its last change.

@@ -83,6 +83,7 @@ const (
 	bodyNotAllowed = `{"code":401,"message":"User not allowed to access workspace"}`
 	bodyForbidden  = `{"code":403,"message":"HTTP 403 Forbidden"}`
 	bodyNotFound   = `{"code":404,"message":"HTTP 404 Not Found"}`
+	bodyNoTrace    = `{"code":404,"message":"Trace not found"}`
 	bodyNoMethod   = `{"code":405,"message":"HTTP 405 Method Not Allowed"}`
 	bodyNoProject  = `{"code":400,"message":"Either 'project_name' or 'project_id' query params must be provided"}`
 	bodyTimeOrder  = `{"code":400,"message":"Parameter 'from_time' must be before 'to_time'"}`
@@ -211,11 +212,14 @@ type handler struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var b *bucket // the endpoint's rate-limit bucket
-	switch r.URL.Path {
-	case tracesPath:
+	byID := ""
+	switch {
+	case r.URL.Path == tracesPath:
 		b = &h.limiter.traces
-	case spansPath:
+	case r.URL.Path == spansPath:
 		b = &h.limiter.spans
+	case strings.HasPrefix(r.URL.Path, tracesPath+"/") && !strings.Contains(r.URL.Path[len(tracesPath)+1:], "/"):
+		b, byID = &h.limiter.traces, r.URL.Path[len(tracesPath)+1:]
 	default:
 		writeError(w, http.StatusNotFound, bodyNotFound)
 		return
@@ -232,6 +236,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := h.env.Now()
 	if !h.limiter.allow(b, now, w.Header()) {
 		writeError(w, http.StatusTooManyRequests, `{"code":429,"message":"Too Many Requests: `+b.name+`"}`)
+		return
+	}
+	if byID != "" {
+		h.traceByID(w, byID, now)
 		return
 	}
 	req, status, body := h.parse(r)

@@ -553,3 +553,39 @@ func TestConvertedEqualsExpected(t *testing.T) {
 	assert.Empty(t, sim.Compare(want, got, sim.CompareOptions{MaxDiffs: 20}))
 	t.Logf("%d traces, %d spans, %d requests", w.data.Len(), got.SpanCount(), w.srv.Requests(Name))
 }
+
+func TestTraceByIDAnswersWhatTheListShows(t *testing.T) {
+	w := newWorld(t, smallDataset(40), cloudCreds, nil)
+	full := w.data.Trace(7)
+	id := uuidString(full.ID)
+	listed := w.traceAt(id)
+	require.NotNil(t, listed)
+
+	status, _, body := w.get(tracesPath+"/"+id, nil, nil)
+	require.Equal(t, http.StatusOK, status, body)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal([]byte(body), &got))
+	assert.Equal(t, listed, got, "the trace by id is the trace the list shows")
+
+	status, _, body = w.get(tracesPath+"/0190a1b2-0000-7000-8000-000000000000", nil, nil)
+	assert.Equal(t, http.StatusNotFound, status)
+	assert.JSONEq(t, `{"code":404,"message":"Trace not found"}`, body)
+	status, _, _ = w.get(tracesPath+"/not-a-uuid", nil, nil)
+	assert.Equal(t, http.StatusNotFound, status)
+	status, _, _ = w.get(tracesPath+"/"+id, nil, http.Header{})
+	assert.Equal(t, http.StatusForbidden, status, "authenticated like the list")
+}
+
+func TestTheSourceRefreshesATraceByID(t *testing.T) {
+	w := newWorld(t, smallDataset(40), cloudCreds, nil)
+	src, ok := w.source(100).(poll.Refresher)
+	require.True(t, ok, "the Opik source can read traces by id")
+	full := w.data.Trace(11)
+	id := uuidString(full.ID)
+	got, err := src.Refresh(context.Background(), []poll.TraceRef{{Key: id}, {Key: "0190a1b2-0000-7000-8000-000000000000"}})
+	require.NoError(t, err)
+	require.Len(t, got, 1, "a trace Opik does not have is left out")
+	assert.Equal(t, id, got[0].Key)
+	assert.Equal(t, full.ID, got[0].ID)
+	assert.Equal(t, len(full.Spans), got[0].Spans.SpanCount(), "the trace whole: its root and every span")
+}

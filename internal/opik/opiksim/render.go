@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
+	"net/http"
 	"slices"
 	"time"
 
@@ -111,6 +112,23 @@ func (h *handler) tracesPage(req request, now time.Time) []byte {
 		out.Content = append(out.Content, h.trace(info, now))
 	}
 	return marshal(out)
+}
+
+// traceByID answers GET /v1/private/traces/{id}: the trace as the list
+// shows it, or 404 while its record does not exist (an id that is no UUID
+// is a 404 too: JAX-RS cannot convert it).
+func (h *handler) traceByID(w http.ResponseWriter, id string, now time.Time) {
+	u, ok := parseUUID(id)
+	if !ok {
+		writeError(w, http.StatusNotFound, bodyNotFound)
+		return
+	}
+	i, ok := h.index.traceByID(u, now)
+	if !ok || h.index.info(i).created.After(now) {
+		writeError(w, http.StatusNotFound, bodyNoTrace)
+		return
+	}
+	writeJSON(w, http.StatusOK, marshal(h.trace(h.index.info(i), now)))
 }
 
 // spansPage answers GET /v1/private/spans.
