@@ -403,3 +403,34 @@ func TestAFailedFirstPageKeepsTheInitialWindow(t *testing.T) {
 	assert.Equal(t, t0.Add(-time.Hour), last.From)
 	assert.Len(t, h.emitted(), 3)
 }
+
+func TestALongQueryKeepsItsLedgerBounded(t *testing.T) {
+	h := newHarness(t) // overlap 5m, lookback 1h
+	h.src.pageSize = 2
+	var traces []fakeTrace
+	for i := range 40 { // one trace every 80 s over the last hour, newest first
+		traces = append(traces, done(byte(i+1), t0.Add(-time.Hour+time.Duration(i)*80*time.Second+time.Minute)))
+	}
+	h.src.set(traces...)
+	p := h.poller()
+	p.ledgerLimit = 30 // spans
+	maxSeen := 0
+	h.src.onFetch = func() { maxSeen = max(maxSeen, p.state.emitted.spanCount()) }
+	for more := true; more; {
+		var err error
+		more, err = p.Poll(context.Background())
+		require.NoError(t, err)
+	}
+	require.Len(t, h.emitted(), 120)
+	assert.LessOrEqual(t, maxSeen, 30+3*2*2, "the ledger stays near its limit: the limit, the last two pages")
+	assert.Less(t, p.state.emitted.spanCount(), 30)
+
+	// Nothing is emitted twice: not by the next query, not after a restart.
+	h.clock.Advance(time.Minute)
+	_, err := p.Poll(context.Background())
+	require.NoError(t, err)
+	h.clock.Advance(time.Minute)
+	_, err = h.poller().Poll(context.Background())
+	require.NoError(t, err)
+	assert.Len(t, h.emitted(), 120)
+}

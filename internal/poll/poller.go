@@ -63,6 +63,10 @@ type Poller struct {
 	lastReread time.Time
 	// progress follows the current query for the backfill log and gauge.
 	progress progress
+	// ledgerLimit overrides maxLedgerSpans (tests).
+	ledgerLimit int
+	// lastPages are the time ranges of the last two pages read.
+	lastPages [2]timeRange
 	// refresher is the source when it can read traces by ID.
 	refresher Refresher
 	// toldCovers is set once the log said that the window starts where the
@@ -182,6 +186,7 @@ func (p *Poller) Poll(ctx context.Context) (bool, error) {
 		q.PendingMin = earliest(q.PendingMin, pendingMin)
 		q.Newest = latestInWindow(q.Newest, page.Traces, q)
 		p.progressPage(ctx, page.Traces, n, now)
+		p.bound(storeCtx, q, page.Traces)
 		if page.Next == "" {
 			return false, p.finish(ctx, storeCtx, q)
 		}
@@ -214,6 +219,59 @@ func (p *Poller) emit(ctx context.Context, traces []Trace, from, now time.Time) 
 	p.state.emitted.merge(newly)
 	p.state.unsaved.merge(newly)
 	return n, pendingMin, nil
+}
+
+// maxLedgerSpans is the size past which a long query (a backfill) prunes its
+// record of emitted spans before it ends (about 65 bytes per span).
+const maxLedgerSpans = 100_000
+
+// bound keeps the ledger of a long query to what can be seen again: the
+// traces the next query's overlap will read, the traces of the last two
+// pages (a page that shifts shows them again), and the pending ones. What is
+// dropped can no longer be read: the window of the next query starts after
+// it (newQuery starts no window before what the ledger covers).
+func (p *Poller) bound(ctx context.Context, q *queryState, traces []Trace) {
+	st := p.state
+	lo, hi := p.lastPages[1].lo, p.lastPages[1].hi
+	p.lastPages[0], p.lastPages[1] = p.lastPages[1], timeRangeOf(traces)
+	lo, hi = earliest(lo, p.lastPages[1].lo), latest(hi, p.lastPages[1].hi)
+	limit := p.ledgerLimit
+	if limit == 0 {
+		limit = maxLedgerSpans
+	}
+	if st.emitted.spanCount() <= limit {
+		return
+	}
+	next := q.Newest
+	if p.refresher == nil {
+		next = earliest(q.Newest, q.PendingMin)
+	}
+	cutoff := next.Add(-p.sched.Overlap)
+	if next.IsZero() || cutoff.Before(st.covers) {
+		return
+	}
+	before := st.emitted.spanCount()
+	st.emitted.prune(cutoff, func(id pcommon.TraceID, t time.Time) bool {
+		return st.pending[id] != nil || (!lo.IsZero() && !t.Before(lo) && !t.After(hi))
+	})
+	st.covers = cutoff
+	if after := st.emitted.spanCount(); after < before {
+		p.logger.Debug("Pruned the record of emitted spans during a long query", zap.Int("spans_before", before), zap.Int("spans_after", after), zap.Time("covers", cutoff))
+		if err := p.store.compact(ctx, st); err != nil {
+			p.logger.Warn("Cannot compact checkpoint; the pages carry on", zap.Error(err))
+		}
+	}
+}
+
+// timeRange is the earliest and latest Time of traces.
+type timeRange struct{ lo, hi time.Time }
+
+func timeRangeOf(traces []Trace) timeRange {
+	var r timeRange
+	for i := range traces {
+		r.lo, r.hi = earliest(r.lo, traces[i].Time), latest(r.hi, traces[i].Time)
+	}
+	return r
 }
 
 // maxRefreshPerPoll bounds the traces one poll refreshes; the others wait
@@ -506,7 +564,9 @@ func (p *Poller) pick(tr *Trace, newly ledger, now time.Time) (picked []pcommon.
 	if pt := p.state.pending[tr.ID]; pt != nil {
 		first = pt.first
 	}
-	forced := now.Sub(first) >= p.sched.MaxTraceWait
+	// A trace the ledger no longer covers cannot wait for a later window
+	// (none starts before the ledger) unless the source reads it by ID.
+	forced := now.Sub(first) >= p.sched.MaxTraceWait || (p.refresher == nil && tr.Time.Before(p.state.covers))
 	settled := complete && now.Sub(last) >= p.sched.SettleDelay
 	if prior == nil && already == nil && !settled && !forced {
 		return nil, true
