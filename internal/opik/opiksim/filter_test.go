@@ -48,7 +48,10 @@ func TestFiltersSelectTheTracesOpikWould(t *testing.T) {
 				return strings.HasPrefix(strings.ToLower(tr["name"].(string)), strings.ToLower(all[0]["name"].(string)[:3]))
 			}},
 		{"thread", `[{"field":"thread_id","operator":"contains","value":"thread_"}]`,
-			func(tr map[string]any) bool { id, _ := tr["thread_id"].(string); return strings.Contains(id, "thread_") }},
+			func(tr map[string]any) bool {
+				id, _ := tr["thread_id"].(string)
+				return strings.Contains(id, "thread_")
+			}},
 		{"no tags", `[{"field":"tags","operator":"is_empty","value":""}]`,
 			func(tr map[string]any) bool { tags, _ := tr["tags"].([]any); return len(tags) == 0 }},
 	}
