@@ -132,3 +132,35 @@ func quoteOr(s, def string) string {
 	}
 	return fmt.Sprintf("%q", s)
 }
+
+// filterError is a LangSmith refusal of the filter key, or nil: a 400 or
+// 422 whose problem is about a filter (LangSmith's filter parser), or a 501
+// about one (a deployment that cannot evaluate it: "scoped filters are
+// unavailable for this deployment", threads/query's trace_filter before
+// self-hosted LangSmith v0.17). Only requests that carry the filter are
+// asked.
+func (s *source) filterError(err error) error {
+	var se *poll.StatusError
+	if s.filter == "" || !errors.As(err, &se) {
+		return nil
+	}
+	ae, ok := s.apiError("", err).(*APIError)
+	if !ok {
+		return nil
+	}
+	switch se.Status {
+	case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusNotImplemented:
+	default:
+		return nil
+	}
+	if !strings.Contains(strings.ToLower(ae.Title+" "+ae.Detail+" "+ae.Remedy), "filter") {
+		return nil
+	}
+	msg := ae.Detail
+	if ae.Title != "" && ae.Detail != "" {
+		msg = ae.Title + ": " + ae.Detail
+	} else if msg == "" {
+		msg = ae.Title
+	}
+	return &poll.FilterError{Block: Name, Vendor: "LangSmith", Status: se.Status, Message: msg, Err: err}
+}

@@ -80,6 +80,7 @@ type source struct {
 	projectID   string
 	threads     bool
 	pageSize    int
+	filter      string // the filter key: on each trace's root run; "" for none
 	now         func() time.Time
 	reads       reads
 	threadList  threadLists
@@ -115,6 +116,7 @@ func newSource(c *Config, s poll.SourceSettings) *source {
 		projectID:   c.ProjectID,
 		threads:     c.Discovery == DiscoveryThreads,
 		pageSize:    pageSize,
+		filter:      strings.TrimSpace(c.Filter),
 		now:         now,
 		reads:       newReads(),
 	}
@@ -200,11 +202,15 @@ func (s *source) readRuns(ctx context.Context, lt listed) ([]run, error) {
 	return p.Items, nil
 }
 
-// tracesQuery is the body of POST /api/v2/traces/query.
+// tracesQuery is the body of POST /api/v2/traces/query. TraceFilter (the
+// filter key) narrows the window's traces to those whose root run passes
+// it; it does not replace the window.
 type tracesQuery struct {
 	ProjectID    string   `json:"project_id"`
 	MinStartTime string   `json:"min_start_time"`
 	MaxStartTime string   `json:"max_start_time"`
+	TraceFilter  string   `json:"trace_filter,omitempty"`
+	TraceIDs     []string `json:"trace_ids,omitempty"`
 	Selects      []string `json:"selects"`
 	PageSize     int      `json:"page_size"`
 	Cursor       string   `json:"cursor,omitempty"`
@@ -233,6 +239,7 @@ func (s *source) tracesPage(ctx context.Context, q poll.Query, token string) ([]
 		ProjectID:    s.projectID,
 		MinStartTime: formatTime(q.From),
 		MaxStartTime: formatTime(q.To.Add(time.Microsecond)),
+		TraceFilter:  s.filter,
 		Selects:      traceSelects,
 		PageSize:     s.pageSize,
 		Cursor:       token,
@@ -272,12 +279,18 @@ func (s *source) startOf(v, id string) time.Time {
 	return s.now().UTC()
 }
 
-// post sends a JSON body and decodes the answer into dst. A cursor the
+// post sends a JSON body and decodes the answer into dst. A refusal of the
+// filter (the list queries carry it) names the filter key; a cursor the
 // server refuses (400 or 422 for a request that carries one) is an invalid
 // token: the engine restarts the query.
 func (s *source) post(ctx context.Context, path string, body []byte, token, doing string, dst any) error {
 	resp, err := s.api.Do(ctx, poll.Request{Method: http.MethodPost, Path: path, Header: s.header, Body: body})
 	if err != nil {
+		if path == tracesQueryPath || path == threadsQueryPath {
+			if fe := s.filterError(err); fe != nil {
+				return fe
+			}
+		}
 		return s.tokenError(doing, token, err)
 	}
 	if err := jsonAPI.Unmarshal(resp.Body, dst); err != nil {

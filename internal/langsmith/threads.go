@@ -1,21 +1,25 @@
 package langsmith
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/llmtrace/llmtrace/internal/poll"
 )
 
-// threadsQuery is the body of POST /api/v2/threads/query.
+// threadsQuery is the body of POST /api/v2/threads/query. TraceFilter (the
+// filter key) keeps the threads with a trace whose root run passes it.
 type threadsQuery struct {
 	ProjectID    string `json:"project_id"`
 	MinStartTime string `json:"min_start_time"`
 	MaxStartTime string `json:"max_start_time"`
+	TraceFilter  string `json:"trace_filter,omitempty"`
 	PageSize     int    `json:"page_size"`
 	Cursor       string `json:"cursor,omitempty"`
 }
@@ -50,12 +54,18 @@ var threadTraceSelects = []string{"TRACE_ID", "START_TIME"}
 // threadsPage lists one page of the threads active in the window, then the
 // traces of each thread (every page of the seed endpoint, which has no time
 // filter, unless the thread is unchanged: threadLists), keeping those whose
-// root started in the window; older traces are not read.
+// root started in the window; older traces are not read. With a filter,
+// threads/query keeps the threads with a trace that passes it, and one
+// traces/query per page of candidates (trace_ids and trace_filter) tells
+// which of their traces pass: a thread's list stays whole, so that its
+// summary (which counts every trace of the thread) still tells when it is
+// unchanged.
 func (s *source) threadsPage(ctx context.Context, q poll.Query, token string) ([]listed, string, error) {
 	body, err := jsonAPI.Marshal(threadsQuery{
 		ProjectID:    s.projectID,
 		MinStartTime: formatTime(q.From),
 		MaxStartTime: formatTime(q.To.Add(time.Microsecond)),
+		TraceFilter:  s.filter,
 		PageSize:     s.pageSize,
 		Cursor:       token,
 	})
@@ -84,7 +94,51 @@ func (s *source) threadsPage(ctx context.Context, q poll.Query, token string) ([
 		}
 		out = append(out, traces...)
 	}
+	if s.filter != "" && len(out) > 0 {
+		if out, err = s.passing(ctx, q, out); err != nil {
+			return nil, "", err
+		}
+	}
 	return out, cursor(a.NextCursor), nil
+}
+
+// passing keeps the traces whose root run passes the filter, asking
+// traces/query with their ids (trace_ids, at most a page of them per
+// request) and the filter over the query's window.
+func (s *source) passing(ctx context.Context, q poll.Query, traces []listed) ([]listed, error) {
+	keep := map[string]bool{}
+	for start := 0; start < len(traces); start += s.pageSize {
+		chunk := traces[start:min(start+s.pageSize, len(traces))]
+		ids := make([]string, len(chunk))
+		for i, lt := range chunk {
+			ids[i] = lt.id
+		}
+		token := ""
+		for {
+			body, err := jsonAPI.Marshal(tracesQuery{
+				ProjectID: s.projectID, MinStartTime: formatTime(q.From), MaxStartTime: formatTime(q.To.Add(time.Microsecond)),
+				TraceFilter: s.filter, TraceIDs: ids, Selects: traceSelects, PageSize: s.pageSize, Cursor: token,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("langsmith: encoding the traces query: %w", err)
+			}
+			var a tracesAnswer
+			if err := s.post(ctx, tracesQueryPath, body, "", "filtering the threads' traces", &a); err != nil {
+				return nil, err
+			}
+			for _, it := range a.Items {
+				if it.RootRun != nil {
+					keep[normUUID(cmp.Or(it.RootRun.TraceID, it.RootRun.ID))] = true
+				}
+			}
+			next := cursor(a.NextCursor)
+			if next == "" || next == token {
+				break
+			}
+			token = next
+		}
+	}
+	return slices.DeleteFunc(traces, func(lt listed) bool { return !keep[normUUID(lt.id)] }), nil
 }
 
 // window keeps the traces whose root started in the query's window.

@@ -5,6 +5,7 @@ package langtrace // import "github.com/llmtrace/llmtrace/internal/langtrace"
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/llmtrace/llmtrace/internal/langtrace/langtracesim"
 	"github.com/llmtrace/llmtrace/internal/poll"
@@ -29,6 +30,11 @@ type Config struct {
 	ProjectID string `mapstructure:"project_id"`
 	// PageSize is the number of traces per request (1..100).
 	PageSize int `mapstructure:"page_size"`
+	// Filter is sent as Langtrace's `keyword`: only the spans whose
+	// attributes or events contain it (case-insensitive) are read, so a
+	// trace is emitted with its matching spans only. Empty reads
+	// everything.
+	Filter string `mapstructure:"filter"`
 }
 
 // NewDefaultConfig returns the defaults of the block.
@@ -48,14 +54,25 @@ func (c *Config) Validate() error {
 	if err := poll.CheckRange("page_size", c.PageSize, 1, MaxPageSize); err != nil {
 		errs = append(errs, err)
 	}
+	if strings.ContainsAny(c.Filter, `'\`) {
+		// Langtrace writes the keyword into its ClickHouse query between
+		// single quotes, escaping only % and _: a quote ends the string
+		// (the query fails: HTTP 400 on every request), and a backslash
+		// escapes the character after it, so the keyword would not match
+		// what it says.
+		errs = append(errs, errors.New(`filter: Langtrace's keyword cannot contain a single quote (') or a backslash (\)`))
+	}
 	return errors.Join(errs...)
 }
 
 // Scope is the project ID.
 func (c *Config) Scope() string { return c.ProjectID }
 
-// Identity is the project.
-func (c *Config) Identity() []string { return []string{c.ProjectID} }
+// Identity is the project and the keyword, which Langtrace lowercases (a
+// keyword that differs only in case selects the same spans).
+func (c *Config) Identity() []string {
+	return append([]string{c.ProjectID}, poll.FilterIdentity(strings.ToLower(c.Filter))...)
+}
 
 // Paging is page_size: page tokens are page numbers.
 func (c *Config) Paging() []string { return []string{strconv.Itoa(c.PageSize)} }

@@ -34,6 +34,7 @@ const orderSlack = time.Second
 type source struct {
 	projectID string
 	pageSize  int
+	keyword   string // the filter key, sent as Langtrace's keyword
 	apiKey    string
 	api       *poll.APIClient
 	logger    *zap.Logger
@@ -52,6 +53,7 @@ func newSource(c *Config, s poll.SourceSettings) *source {
 	return &source{
 		projectID: c.ProjectID,
 		pageSize:  pageSize,
+		keyword:   c.Filter,
 		apiKey:    string(c.APIKey),
 		api:       s.API,
 		logger:    logger,
@@ -59,11 +61,16 @@ func newSource(c *Config, s poll.SourceSettings) *source {
 	}
 }
 
-// tracesRequest is the body of POST /api/traces.
+// tracesRequest is the body of POST /api/traces. Keyword (the filter key)
+// narrows the rows Langtrace reads to the spans whose attributes or events
+// contain it, case-insensitive; it is Langtrace's only filter for an API
+// key (the route forces every other filter off), and it does not replace
+// anything: the source still stops at the window's start.
 type tracesRequest struct {
 	ProjectID string `json:"projectId"`
 	Page      int    `json:"page"`
 	PageSize  int    `json:"pageSize"`
+	Keyword   string `json:"keyword,omitempty"`
 }
 
 // FetchPage reads page r.Token (page 1 for "") and converts its traces.
@@ -77,7 +84,7 @@ func (s *source) FetchPage(ctx context.Context, r poll.PageRequest) (poll.Page, 
 		page = n
 	}
 	q := r.Query
-	body, err := json.Marshal(tracesRequest{ProjectID: s.projectID, Page: page, PageSize: s.pageSize})
+	body, err := json.Marshal(tracesRequest{ProjectID: s.projectID, Page: page, PageSize: s.pageSize, Keyword: s.keyword})
 	if err != nil {
 		return poll.Page{}, fmt.Errorf("langtrace: encoding request: %w", err)
 	}
@@ -85,7 +92,7 @@ func (s *source) FetchPage(ctx context.Context, r poll.PageRequest) (poll.Page, 
 	header.Set("x-api-key", s.apiKey)
 	resp, err := s.api.Do(ctx, poll.Request{Method: http.MethodPost, Path: tracesPath, Header: header, Body: body})
 	if err != nil {
-		return poll.Page{}, apiError(err)
+		return poll.Page{}, s.apiError(err)
 	}
 	traces, meta, err := s.conv.page(resp.Body)
 	if err != nil {
@@ -144,15 +151,26 @@ func (e *APIError) Error() string {
 
 func (e *APIError) Unwrap() error { return e.err }
 
+// bodyPageSize is Langtrace's answer to a pageSize over 100, its only 400
+// that does not come from the query failing.
+const bodyPageSize = "Page size cannot be more than 100"
+
 // apiError turns a non-2xx answer into an APIError naming the vendor's
 // message ({"error": "..."}, {"message": "..."} or {"error": {"message":
 // "..."}}). The body was already scrubbed of the API key by the API client.
-func apiError(err error) error {
+// Langtrace answers any failure of its query with one generic 400; with a
+// keyword set, the keyword is what the user can change, so the error names
+// the filter key.
+func (s *source) apiError(err error) error {
 	var se *poll.StatusError
 	if !errors.As(err, &se) {
 		return fmt.Errorf("langtrace: %w", err)
 	}
-	return &APIError{Status: se.Status, Message: vendorMessage(se.Status, se.Body), err: err}
+	msg := vendorMessage(se.Status, se.Body)
+	if s.keyword != "" && se.Status == http.StatusBadRequest && msg != bodyPageSize {
+		return &poll.FilterError{Block: Name, Vendor: "Langtrace", Status: se.Status, Message: msg, Err: err}
+	}
+	return &APIError{Status: se.Status, Message: msg, err: err}
 }
 
 func vendorMessage(status int, body string) string {

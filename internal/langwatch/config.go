@@ -1,7 +1,11 @@
 package langwatch
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/llmtrace/llmtrace/internal/langwatch/langwatchsim"
@@ -30,6 +34,11 @@ type Config struct {
 	ProjectID string `mapstructure:"project_id"`
 	// PageSize is the number of traces per request (1..1000).
 	PageSize int `mapstructure:"page_size"`
+	// Filter is LangWatch's `filters` record, sent with every search:
+	// filter field -> list of values, or -> key -> list of values (or one
+	// level of keys deeper), e.g. {"metadata.labels": ["production"]}.
+	// Empty reads every trace.
+	Filter map[string]any `mapstructure:"filter"`
 }
 
 // NewDefaultConfig returns the defaults of the block.
@@ -46,6 +55,9 @@ func (c *Config) Validate() error {
 	if err := poll.CheckRange("page_size", c.PageSize, 1, MaxPageSize); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := normalizeFilters(c.Filter); err != nil {
+		errs = append(errs, fmt.Errorf("filter: %w", err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -58,9 +70,11 @@ func (c *Config) Scope() string {
 	return c.KeyScope()
 }
 
-// Identity is the project; without one the scope (the key's hash) already
-// tells projects apart.
-func (c *Config) Identity() []string { return []string{c.ProjectID} }
+// Identity is the project and the filter; without a project the scope (the
+// key's hash) already tells projects apart.
+func (c *Config) Identity() []string {
+	return append([]string{c.ProjectID}, poll.FilterIdentity(filtersText(c.Filter))...)
+}
 
 // Paging is page_size: LangWatch's scroll cursors carry the page size and are ignored by
 // the server when it differs.
@@ -76,3 +90,77 @@ func (c *Config) NewSource(s poll.SourceSettings) (poll.Source, error) {
 
 // Simulator is LangWatch's simulator part.
 func (c *Config) Simulator() sim.Part { return &langwatchsim.Part{} }
+
+// normalizeFilters checks a filter against LangWatch's type for filters
+// (a record of filter field -> string[] | {key: string[]} | {key: {subkey:
+// string[]}}) and returns it with every value a string: YAML reads
+// `[true]` or `[3]` as a boolean or a number, which LangWatch wants as
+// "true" and "3". Field names are left to LangWatch, whose list grows: it
+// refuses one it does not know, and the source reports that naming the
+// key. nil for no filter.
+func normalizeFilters(m map[string]any) (map[string]any, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]any, len(m))
+	for _, field := range slices.Sorted(maps.Keys(m)) {
+		if field == "" {
+			return nil, errors.New("a filter field name is empty")
+		}
+		v, err := filterValue(m[field], 2)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
+		out[field] = v
+	}
+	return out, nil
+}
+
+// filterValue normalizes a list of values, or a map of keys to them with
+// depth levels of keys at most.
+func filterValue(v any, depth int) (any, error) {
+	switch x := v.(type) {
+	case []any:
+		values := make([]string, 0, len(x))
+		for _, e := range x {
+			switch e.(type) {
+			case string, bool, int, int64, uint64, float64:
+				values = append(values, fmt.Sprint(e))
+			default:
+				return nil, errors.New("values must be strings (or numbers, booleans)")
+			}
+		}
+		return values, nil
+	case []string:
+		return x, nil
+	case map[string]any:
+		if depth == 0 {
+			return nil, errors.New("keys nest two levels at most (field: {key: {subkey: [values]}})")
+		}
+		out := make(map[string]any, len(x))
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			sub, err := filterValue(x[k], depth-1)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			out[k] = sub
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("must be a list of values (e.g. [production]) or a map of keys to lists (e.g. {environment: [production]}), not %T", v)
+}
+
+// filtersText is the normalized filter as JSON (keys sorted): what is sent,
+// and the filter's part of the identity. "" for none (or an invalid one,
+// which Validate refuses).
+func filtersText(m map[string]any) string {
+	n, err := normalizeFilters(m)
+	if err != nil || n == nil {
+		return ""
+	}
+	b, err := json.Marshal(n)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}

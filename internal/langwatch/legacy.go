@@ -45,11 +45,12 @@ const (
 // legacyBody is the body of POST /api/trace/search, which rejects any key
 // it does not know (HTTP 400): it carries only keys the endpoint has.
 type legacyBody struct {
-	StartDate     int64  `json:"startDate"`
-	EndDate       int64  `json:"endDate"`
-	PageSize      int    `json:"pageSize"`
-	SortDirection string `json:"sortDirection"`
-	ScrollID      string `json:"scrollId,omitempty"`
+	StartDate     int64           `json:"startDate"`
+	EndDate       int64           `json:"endDate"`
+	PageSize      int             `json:"pageSize"`
+	SortDirection string          `json:"sortDirection"`
+	ScrollID      string          `json:"scrollId,omitempty"`
+	Filters       json.RawMessage `json:"filters,omitempty"`
 }
 
 // legacyPage reads one sub-window of the query with the legacy API.
@@ -63,7 +64,7 @@ func (s *source) legacyPage(ctx context.Context, q poll.Query, tok token) (poll.
 		s.cache.evictBefore(from)
 	}
 	hi := min(a+w, end)
-	body := legacyBody{StartDate: a, EndDate: max(hi, a), PageSize: s.pageSize, SortDirection: sortAscending}
+	body := legacyBody{StartDate: a, EndDate: max(hi, a), PageSize: s.pageSize, SortDirection: sortAscending, Filters: s.filters}
 	if tok.after != "" {
 		ms := a
 		body.ScrollID = encodeCursor(cursor{LastTimestamp: &ms, LastTraceID: tok.after, PageSize: s.pageSize, SortDirection: sortAscending})
@@ -74,7 +75,7 @@ func (s *source) legacyPage(ctx context.Context, q poll.Query, tok token) (poll.
 	}
 	resp, err := s.api.Do(ctx, poll.Request{Method: http.MethodPost, Path: legacySearchPath, Header: s.header, Body: raw})
 	if err != nil {
-		return poll.Page{}, apiError("searching traces (legacy API)", err)
+		return poll.Page{}, s.searchError("searching traces (legacy API)", err)
 	}
 	page, err := s.dec.decodeSearch(resp.Body)
 	if err != nil {

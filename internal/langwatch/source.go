@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -62,6 +64,7 @@ type source struct {
 	dec      decoder
 	header   http.Header
 	pageSize int
+	filters  json.RawMessage // the filter key, sent with every search; nil for none
 	clock    poll.Clock
 	mode     mode
 	cache    traceCache
@@ -85,12 +88,17 @@ func newSource(c *Config, s poll.SourceSettings) *source {
 	if pageSize < 1 || pageSize > MaxPageSize {
 		pageSize = MaxPageSize
 	}
+	var filters json.RawMessage
+	if f := filtersText(c.Filter); f != "" {
+		filters = json.RawMessage(f)
+	}
 	return &source{
 		api:      s.API,
 		logger:   logger,
 		conv:     newConverter(c.ProjectID, c.ServiceName, s.Warn, clock.Now),
 		header:   header,
 		pageSize: pageSize,
+		filters:  filters,
 		clock:    clock,
 		cache:    traceCache{entries: map[string]*cachedTrace{}},
 	}
@@ -126,16 +134,18 @@ func (s *source) FetchPage(ctx context.Context, r poll.PageRequest) (poll.Page, 
 	return page, err
 }
 
-// searchBody is the body of POST /api/traces/search.
+// searchBody is the body of POST /api/traces/search. Filters (the filter
+// key) narrows the traces of the window; it does not replace it.
 type searchBody struct {
-	StartDate     int64  `json:"startDate"`
-	EndDate       int64  `json:"endDate"`
-	PageSize      int    `json:"pageSize"`
-	SortDirection string `json:"sortDirection"`
-	DateField     string `json:"dateField"`
-	IncludeSpans  bool   `json:"includeSpans"`
-	Format        string `json:"format"`
-	ScrollID      string `json:"scrollId,omitempty"`
+	StartDate     int64           `json:"startDate"`
+	EndDate       int64           `json:"endDate"`
+	PageSize      int             `json:"pageSize"`
+	SortDirection string          `json:"sortDirection"`
+	DateField     string          `json:"dateField"`
+	IncludeSpans  bool            `json:"includeSpans"`
+	Format        string          `json:"format"`
+	ScrollID      string          `json:"scrollId,omitempty"`
+	Filters       json.RawMessage `json:"filters,omitempty"`
 }
 
 // searchPage reads one page of POST /api/traces/search.
@@ -154,7 +164,7 @@ func (s *source) searchPage(ctx context.Context, q poll.Query, tok token) (poll.
 	}
 	body, err := json.Marshal(searchBody{
 		StartDate: from, EndDate: max(to, from), PageSize: s.pageSize, SortDirection: sortAscending,
-		DateField: "updated", IncludeSpans: true, Format: "json", ScrollID: tok.scroll,
+		DateField: "updated", IncludeSpans: true, Format: "json", ScrollID: tok.scroll, Filters: s.filters,
 	})
 	if err != nil {
 		return poll.Page{}, fmt.Errorf("langwatch: encoding request: %w", err)
@@ -165,7 +175,7 @@ func (s *source) searchPage(ctx context.Context, q poll.Query, tok token) (poll.
 		if errors.As(err, &se) && se.Status == http.StatusNotFound {
 			return poll.Page{}, fmt.Errorf("%w: the server answered 404", errNoSuccessor)
 		}
-		return poll.Page{}, apiError("searching traces", err)
+		return poll.Page{}, s.searchError("searching traces", err)
 	}
 	page, err := s.dec.decodeSearch(resp.Body)
 	if err != nil {
@@ -220,6 +230,26 @@ func (s *source) skipped(n int64) {
 	for range n {
 		s.conv.warn()
 	}
+}
+
+// searchError explains a failed search: a refusal of the filters (the
+// validation error names them: fields "filters..." on the successor route,
+// `at "filters..."` in the legacy route's message) names the filter key;
+// anything else is an APIError.
+func (s *source) searchError(doing string, err error) error {
+	var se *poll.StatusError
+	if s.filters != nil && errors.As(err, &se) && (se.Status == http.StatusBadRequest || se.Status == http.StatusUnprocessableEntity) {
+		var v struct {
+			Error  any      `json:"error"`
+			Fields []string `json:"fields"`
+		}
+		_ = json.Unmarshal([]byte(se.Body), &v)
+		msg, _ := v.Error.(string)
+		if slices.ContainsFunc(v.Fields, func(f string) bool { return strings.HasPrefix(f, "filters") }) || strings.Contains(msg, `"filters`) {
+			return &poll.FilterError{Block: Name, Vendor: "LangWatch", Status: se.Status, Message: vendorMessage(se.Status, se.Body), Err: err}
+		}
+	}
+	return apiError(doing, err)
 }
 
 // APIError is a LangWatch API error answer, carrying the vendor's message.

@@ -1,8 +1,12 @@
 package opik // import "github.com/llmtrace/llmtrace/internal/opik"
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/llmtrace/llmtrace/internal/opik/opiksim"
 	"github.com/llmtrace/llmtrace/internal/poll"
@@ -30,6 +34,10 @@ type Config struct {
 	ProjectID   string `mapstructure:"project_id"`
 	// PageSize is the number of items per request.
 	PageSize int `mapstructure:"page_size"`
+	// Filter is Opik's `filters` for the traces list: a JSON array of
+	// {field, operator, key, value}, all of which a trace must pass
+	// (Opik ANDs them). Empty reads every trace.
+	Filter string `mapstructure:"filter"`
 }
 
 // NewDefaultConfig returns the defaults of the block.
@@ -55,6 +63,9 @@ func (c *Config) Validate() error {
 	if err := poll.CheckRange("page_size", c.PageSize, 1, MaxPageSize); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := compactFilters(c.Filter); err != nil {
+		errs = append(errs, fmt.Errorf("filter: %w", err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -66,8 +77,12 @@ func (c *Config) Scope() string {
 	return c.ProjectName
 }
 
-// Identity is the workspace and the project.
-func (c *Config) Identity() []string { return []string{c.Workspace, c.ProjectName, c.ProjectID} }
+// Identity is the workspace, the project and the filter (compacted: the
+// same filters written with other spacing select the same traces).
+func (c *Config) Identity() []string {
+	f, _ := compactFilters(c.Filter)
+	return append([]string{c.Workspace, c.ProjectName, c.ProjectID}, poll.FilterIdentity(f)...)
+}
 
 // Paging is page_size: page tokens are page numbers.
 func (c *Config) Paging() []string { return []string{strconv.Itoa(c.PageSize)} }
@@ -83,3 +98,52 @@ func (c *Config) NewSource(s poll.SourceSettings) (poll.Source, error) {
 
 // Simulator is Opik's simulator part.
 func (c *Config) Simulator() sim.Part { return &opiksim.Part{} }
+
+// compactFilters checks an Opik filters parameter as far as Opik's own
+// types go (FiltersFactory reads a JSON array of TraceFilter: field and
+// operator strings, a required value, an optional key; a value may be a
+// number or a boolean, which Opik reads as its text) and returns it
+// compacted; "" for none. Field names and operators are left to Opik,
+// whose lists grow: it refuses one it does not know with HTTP 400, which
+// the source reports naming the key.
+func compactFilters(s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", nil
+	}
+	var items []map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &items); err != nil {
+		return "", fmt.Errorf(`not a JSON array of Opik filters such as [{"field":"tags","operator":"contains","value":"production"}]: %w`, err)
+	}
+	if len(items) == 0 {
+		return "", errors.New("the array holds no filter; remove the key to read every trace")
+	}
+	for i, it := range items {
+		for _, m := range []string{"field", "operator"} {
+			var v string
+			if json.Unmarshal(it[m], &v) != nil || v == "" {
+				return "", fmt.Errorf("filter %d: %q must be a non-empty string", i+1, m)
+			}
+		}
+		if k, ok := it["key"]; ok && !isJSON(k, '"', 'n') {
+			return "", fmt.Errorf(`filter %d: "key" must be a string`, i+1)
+		}
+		v, ok := it["value"]
+		if !ok || string(v) == "null" {
+			return "", fmt.Errorf(`filter %d: "value" is required by Opik (use "" with is_empty and is_not_empty)`, i+1)
+		}
+		if isJSON(v, '{', '[') {
+			return "", fmt.Errorf(`filter %d: "value" must be a string`, i+1)
+		}
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(s)); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// isJSON reports whether a raw JSON value starts with one of the bytes.
+func isJSON(raw json.RawMessage, first ...byte) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) > 0 && bytes.IndexByte(first, t[0]) >= 0
+}

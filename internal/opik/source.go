@@ -2,11 +2,13 @@ package opik
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -44,6 +46,7 @@ type source struct {
 	header    http.Header
 	workspace string
 	project   url.Values
+	filters   string // the filter key, compacted; "" for none
 	pageSize  int
 	now       func() time.Time
 	sweep     *sweep
@@ -75,6 +78,7 @@ func newSource(c *Config, s poll.SourceSettings) *source {
 	if pageSize <= 0 {
 		pageSize = 500
 	}
+	filters, _ := compactFilters(c.Filter) // Validate refused a malformed one
 	return &source{
 		api:       s.API,
 		logger:    logger,
@@ -82,6 +86,7 @@ func newSource(c *Config, s poll.SourceSettings) *source {
 		header:    header,
 		workspace: c.Workspace,
 		project:   project,
+		filters:   filters,
 		pageSize:  min(pageSize, MaxPageSize),
 		now:       now,
 	}
@@ -102,7 +107,14 @@ func (s *source) FetchPage(ctx context.Context, r poll.PageRequest) (poll.Page, 
 		// Opik rejects from_time >= to_time.
 		to = from.Add(time.Millisecond)
 	}
-	traces, err := s.list(ctx, tracesPath, "traces", page, s.window(from, to))
+	params := s.window(from, to)
+	if s.filters != "" {
+		// The filter narrows the traces of the window; it does not
+		// replace it. Spans are read by window or by trace id, and
+		// only those of the listed traces are kept.
+		params.Set("filters", s.filters)
+	}
+	traces, err := s.list(ctx, tracesPath, "traces", page, params)
 	if err != nil {
 		return poll.Page{}, err
 	}
@@ -208,6 +220,11 @@ func (s *source) explain(doing string, err error) error {
 	if !errors.As(err, &se) {
 		return fmt.Errorf("opik: %s: %w", doing, err)
 	}
+	if s.filters != "" && se.Status == http.StatusBadRequest {
+		if msg := errorMessage(se.Body); isFilterRefusal(msg) {
+			return &poll.FilterError{Block: Name, Vendor: "Opik", Status: se.Status, Message: msg, Err: err}
+		}
+	}
 	var hint string
 	switch se.Status {
 	case http.StatusUnauthorized:
@@ -231,4 +248,36 @@ func (s *source) projectLabel() string {
 		return "id " + strconv.Quote(id)
 	}
 	return strconv.Quote(s.project.Get("project_name"))
+}
+
+// errorMessage is the message of an Opik error body: Dropwizard's
+// {"code", "message"} or bean validation's {"errors": [...]}; the body
+// itself otherwise.
+func errorMessage(body string) string {
+	var v struct {
+		Message string   `json:"message"`
+		Errors  []string `json:"errors"`
+	}
+	if json.Unmarshal([]byte(body), &v) == nil {
+		switch {
+		case v.Message != "":
+			return v.Message
+		case len(v.Errors) > 0:
+			return strings.Join(v.Errors, "; ")
+		}
+	}
+	return strings.TrimSpace(body)
+}
+
+// isFilterRefusal reports whether Opik's message refuses the filters
+// parameter: FiltersFactory's "Invalid filters query parameter '...'",
+// "Invalid filter '...'", "Invalid operator '...' for field ...", "Invalid
+// value '...' or key '...' for field ...", and the custom-filter messages.
+func isFilterRefusal(msg string) bool {
+	for _, p := range []string{"Invalid filter", "Invalid operator", "Invalid value", "Invalid key", "Custom key"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +59,7 @@ type source struct {
 	warn     func()
 	header   http.Header
 	pageSize int
+	filter   json.RawMessage // the filter key, ANDed with the time filter; nil for none
 	logs     logCache
 	query    *queryState
 }
@@ -82,6 +85,10 @@ func newSource(c *Config, s poll.SourceSettings) *source {
 	if pageSize < 1 || pageSize > MaxPageSize {
 		pageSize = MaxPageSize
 	}
+	var filter json.RawMessage
+	if f := filterText(c.Filter); f != "" {
+		filter = json.RawMessage(f)
+	}
 	return &source{
 		api:      s.API,
 		logger:   logger,
@@ -89,6 +96,7 @@ func newSource(c *Config, s poll.SourceSettings) *source {
 		warn:     warn,
 		header:   header,
 		pageSize: pageSize,
+		filter:   filter,
 		logs:     logCache{m: map[int64]*cachedLog{}},
 	}
 }
@@ -287,8 +295,8 @@ type searchRequest struct {
 }
 
 type filterGroup struct {
-	Logic   string   `json:"logic"`
-	Filters []filter `json:"filters"`
+	Logic   string `json:"logic"`
+	Filters []any  `json:"filters"`
 }
 
 type filter struct {
@@ -298,14 +306,19 @@ type filter struct {
 }
 
 // search reads one page of the request logs whose request_start_time lies
-// in the window, oldest first.
+// in the window (and that pass the filter key, the group's second member),
+// oldest first.
 func (s *source) search(ctx context.Context, q poll.Query, page int) (searchPage, error) {
+	filters := []any{filter{
+		Field:    "request_start_time",
+		Operator: "between",
+		Value:    []string{q.From.UTC().Format(timeLayout), q.To.UTC().Format(timeLayout)},
+	}}
+	if s.filter != nil {
+		filters = append(filters, s.filter)
+	}
 	body, err := json.Marshal(searchRequest{
-		FilterGroup: filterGroup{Logic: "AND", Filters: []filter{{
-			Field:    "request_start_time",
-			Operator: "between",
-			Value:    []string{q.From.UTC().Format(timeLayout), q.To.UTC().Format(timeLayout)},
-		}}},
+		FilterGroup:       filterGroup{Logic: "AND", Filters: filters},
 		SortBy:            "request_start_time",
 		SortOrder:         "asc",
 		Page:              page,
@@ -317,6 +330,9 @@ func (s *source) search(ctx context.Context, q poll.Query, page int) (searchPage
 	}
 	resp, err := s.api.Do(ctx, poll.Request{Method: http.MethodPost, Path: searchPath, Header: s.header, Body: body})
 	if err != nil {
+		if fe := s.filterError(err); fe != nil {
+			return searchPage{}, fe
+		}
 		return searchPage{}, apiError(fmt.Sprintf("searching request logs (page %d)", page), err)
 	}
 	sp, err := decodeSearch(resp.Body, s.pageSize)
@@ -324,6 +340,79 @@ func (s *source) search(ctx context.Context, q poll.Query, page int) (searchPage
 		return searchPage{}, fmt.Errorf("promptlayer: searching request logs (page %d): %w", page, err)
 	}
 	return sp, nil
+}
+
+// filterError is PromptLayer's refusal of the filter key, or nil: a 400
+// ("Invalid filter or search parameters": the rest of the search is the
+// receiver's own and valid), or a 422 whose validation errors point into
+// the filter (loc body.filter_group.filters.1...).
+func (s *source) filterError(err error) error {
+	var se *poll.StatusError
+	if s.filter == nil || !errors.As(err, &se) {
+		return nil
+	}
+	switch se.Status {
+	case http.StatusBadRequest:
+	case http.StatusUnprocessableEntity:
+		if !slices.ContainsFunc(validationErrors(se.Body), validationDetail.inFilter) {
+			return nil
+		}
+	default:
+		return nil
+	}
+	return &poll.FilterError{Block: Name, Vendor: "PromptLayer", Status: se.Status, Message: vendorMessage(se.Status, se.Body), Err: err}
+}
+
+// validationDetail is one of FastAPI's validation errors: where, and what.
+type validationDetail struct {
+	Loc []string
+	Msg string
+}
+
+// inFilter reports whether the error is in the filter key: the search
+// group's second member.
+func (d validationDetail) inFilter() bool {
+	l := d.Loc
+	return len(l) >= 4 && l[0] == "body" && l[1] == "filter_group" && l[2] == "filters" && l[3] == "1"
+}
+
+// detailPattern finds a validation error's loc and msg in a body that does
+// not parse: error bodies are quoted at most 512 bytes, and pydantic's enum
+// errors are longer. FastAPI writes type, loc and msg first.
+var detailPattern = regexp.MustCompile(`"loc":\s*\[([^\]]*)\],\s*"msg":\s*"((?:[^"\\]|\\.)*)"`)
+
+// validationErrors reads FastAPI's {"detail": [{loc, msg, ...}]}, from a
+// whole body or a cut one.
+func validationErrors(body string) []validationDetail {
+	var v struct {
+		Detail []struct {
+			Loc []any  `json:"loc"`
+			Msg string `json:"msg"`
+		} `json:"detail"`
+	}
+	var out []validationDetail
+	if json.Unmarshal([]byte(body), &v) == nil {
+		for _, d := range v.Detail {
+			loc := make([]string, len(d.Loc))
+			for i, l := range d.Loc {
+				loc[i] = fmt.Sprint(l)
+			}
+			out = append(out, validationDetail{Loc: loc, Msg: d.Msg})
+		}
+		return out
+	}
+	for _, m := range detailPattern.FindAllStringSubmatch(body, -1) {
+		var loc []string
+		for _, part := range strings.Split(m[1], ",") {
+			loc = append(loc, strings.Trim(strings.TrimSpace(part), `"`))
+		}
+		var msg string
+		if json.Unmarshal([]byte(`"`+m[2]+`"`), &msg) != nil {
+			msg = m[2]
+		}
+		out = append(out, validationDetail{Loc: loc, Msg: msg})
+	}
+	return out
 }
 
 // APIError is a PromptLayer API error answer, carrying the vendor's message.
@@ -392,6 +481,14 @@ func vendorMessage(status int, body string) string {
 			}
 			return strings.Join(msgs, "; ")
 		}
+	}
+	if ds := validationErrors(body); len(ds) > 0 {
+		// A validation answer cut short: what could be read of it.
+		msgs := make([]string, 0, len(ds))
+		for _, d := range ds {
+			msgs = append(msgs, strings.Join(d.Loc, ".")+": "+d.Msg)
+		}
+		return strings.Join(msgs, "; ") + " (answer cut)"
 	}
 	if b := strings.TrimSpace(body); b != "" {
 		return b

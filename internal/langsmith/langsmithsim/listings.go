@@ -24,7 +24,8 @@ type tracesQueryBody struct {
 }
 
 // tracesQuery serves POST /api/v2/traces/query: the root runs whose start
-// lies in [min_start_time, max_start_time), newest first.
+// lies in [min_start_time, max_start_time) and that pass trace_filter,
+// newest first.
 func (h *handler) tracesQuery(w http.ResponseWriter, r *http.Request, now time.Time) {
 	var b tracesQueryBody
 	if e := decodeBody(r, &b); e != nil {
@@ -33,14 +34,15 @@ func (h *handler) tracesQuery(w http.ResponseWriter, r *http.Request, now time.T
 	}
 	e := h.checkProject(b.ProjectID)
 	if e == nil {
-		e = noFilters(b.TraceFilter, b.TreeFilter)
+		e = noFilters(b.TreeFilter)
 	}
+	rf, ef := parseRootFilter("trace_filter", b.TraceFilter)
 	lo, hi, e2 := window(b.MinStartTime, b.MaxStartTime, now.Add(-24*time.Hour), now)
 	size, e3 := pageSize(b.PageSize, 20, 100)
 	sel, e4 := selects(b.Selects, runSelectFields, "id")
-	qh := queryHash("traces", b.ProjectID, b.MinStartTime, b.MaxStartTime, strings.Join(b.TraceIDs, ","), strings.Join(b.Selects, ","))
+	qh := queryHash("traces", b.ProjectID, b.MinStartTime, b.MaxStartTime, strings.Join(b.TraceIDs, ","), strings.Join(b.Selects, ","), b.TraceFilter)
 	pos, e5 := decodeCursor(b.Cursor, qh)
-	if e = firstOf(e, e2, e3, e4, e5); e != nil {
+	if e = firstOf(e, ef, e2, e3, e4, e5); e != nil {
 		h.refuse(w, r, e)
 		return
 	}
@@ -52,7 +54,7 @@ func (h *handler) tracesQuery(w http.ResponseWriter, r *http.Request, now time.T
 	from, to := h.index.startRange(lo, hi, now)
 	for i := to - 1; i >= from; i-- {
 		info, ok := h.listedRoot(i, now)
-		if ok && info.start.Before(hi) && (len(ids) == 0 || ids[uuidString(info.id)]) {
+		if ok && info.start.Before(hi) && (len(ids) == 0 || ids[uuidString(info.id)]) && h.passes(rf, info, now) {
 			infos = append(infos, info)
 		}
 	}

@@ -43,9 +43,13 @@
 // encode a position (the sort key of the last item) and the query they
 // belong to: they stay valid, and one used with another query is a 400.
 // Without selects a run is only its id (a thread trace only its trace_id);
-// unselected fields are absent. Filter expressions are not evaluated: a
-// request with one is refused (501, as LangSmith refuses filters a
-// deployment cannot evaluate), so nothing relies on them unnoticed.
+// unselected fields are absent. Filter expressions on root runs
+// (traces/query and threads/query trace_filter, a thread's traces' filter)
+// are parsed and evaluated for and, or, eq and neq on name, run_type,
+// status and metadata (filter.go); what the part does not evaluate, and
+// every other filter parameter, is refused (501, as LangSmith refuses
+// filters a deployment cannot evaluate), so nothing relies on it
+// unnoticed.
 package langsmithsim // import "github.com/llmtrace/llmtrace/internal/langsmith/langsmithsim"
 
 import (
@@ -73,6 +77,11 @@ type Part struct {
 	// NoRunsQuery serves an older self-hosted LangSmith without POST
 	// /api/v2/runs/query (404).
 	NoRunsQuery bool
+	// Filter is the filter expression the receiver is configured with, for
+	// the ground truth: Expected holds only the traces whose root run
+	// passes it once complete. The handler takes filters from each
+	// request.
+	Filter string
 }
 
 var (
@@ -102,11 +111,13 @@ func (p *Part) ReceiverConfig(endpoint string, creds sim.Credentials) map[string
 	return block
 }
 
-// Scenarios are two runs: every trace (discovery: traces), then threaded traces only
-// (discovery: threads) on a part whose ground truth holds only those. Both
-// have a backlog, then live traces; PENDING roots that end minutes later,
-// runs created PENDING and patched, late export batches, OTLP-ingested
-// traces; 429 with Retry-After, 5xx bursts and items repeated across pages.
+// Scenarios are three runs: every trace (discovery: traces), then threaded
+// traces only (discovery: threads) on a part whose ground truth holds only
+// those, then every trace through a filter on the root run's metadata.
+// They have a backlog, then live traces; PENDING roots that end minutes
+// later, runs created PENDING and patched, late export batches,
+// OTLP-ingested traces; 429 with Retry-After, 5xx bursts and items
+// repeated across pages.
 func (p *Part) Scenarios() []sim.Scenario {
 	dataset := func(seed uint64) sim.DatasetConfig {
 		return sim.DatasetConfig{Seed: seed, Traces: 3000, LateFraction: 0.08, LongRunningFraction: 0.05}
@@ -134,8 +145,23 @@ func (p *Part) Scenarios() []sim.Scenario {
 			"langsmith:GET /api/v2/threads:5xx:every=31,burst=2,status=503",
 			"langsmith:POST /api/v2/threads/query:duplicate:every=4,count=2",
 		},
+	}, {
+		Name:      "filter",
+		Part:      &Part{Filter: ScenarioFilter},
+		Config:    map[string]any{"filter": ScenarioFilter},
+		Dataset:   sim.DatasetConfig{Seed: 20261129, Traces: 900, LateFraction: 0.08, LongRunningFraction: 0.05},
+		Backfill:  6 * time.Minute, // 720 traces at 2 per second
+		PerSecond: 2,               // then 180 more over 90 s
+		Faults: []string{
+			"langsmith:POST /api/v2/traces/query:duplicate:every=5,count=3",
+			"langsmith:GET /api/v2/traces:5xx:every=41,burst=2,status=503",
+		},
 	}}
 }
+
+// ScenarioFilter is the filter of the filtered scenario: the traces whose
+// root run's metadata says region us-east-1 (traces/query's trace_filter).
+const ScenarioFilter = `and(eq(metadata_key, "region"), eq(metadata_value, "us-east-1"))`
 
 // Handler serves the API from env.
 func (p *Part) Handler(env *sim.Env) http.Handler {
@@ -161,6 +187,12 @@ func (p *Part) project() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.Project
+}
+
+func (p *Part) filter() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.Filter
 }
 
 // API paths.

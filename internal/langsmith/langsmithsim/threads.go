@@ -33,8 +33,8 @@ type threadRow struct {
 }
 
 // threadsQuery serves POST /api/v2/threads/query: the threads with a root
-// run that started in [min_start_time, max_start_time), most recent
-// activity first. As documented, a page may hold fewer threads than
+// run that started in [min_start_time, max_start_time) (one that passes
+// trace_filter when given), most recent activity first. As documented, a page may hold fewer threads than
 // page_size and still carry a cursor: one page in three is cut short.
 func (h *handler) threadsQuery(w http.ResponseWriter, r *http.Request, now time.Time) {
 	var b threadsQueryBody
@@ -43,15 +43,23 @@ func (h *handler) threadsQuery(w http.ResponseWriter, r *http.Request, now time.
 		return
 	}
 	e := h.checkProject(b.ProjectID)
+	rf, ef := parseRootFilter("trace_filter", b.TraceFilter)
 	lo, hi, e2 := window(b.MinStartTime, b.MaxStartTime, now.Add(-24*time.Hour), now)
 	size, e3 := pageSize(b.PageSize, 20, 100)
-	qh := queryHash("threads", b.ProjectID, b.MinStartTime, b.MaxStartTime)
+	qh := queryHash("threads", b.ProjectID, b.MinStartTime, b.MaxStartTime, b.TraceFilter)
 	pos, e4 := decodeCursor(b.Cursor, qh)
-	if e = firstOf(e, noFilters(b.Filter, b.ThreadFilter, b.TraceFilter, b.TreeFilter), e2, e3, e4); e != nil {
+	if e = firstOf(e, noFilters(b.Filter, b.ThreadFilter, b.TreeFilter), ef, e2, e3, e4); e != nil {
 		h.refuse(w, r, e)
 		return
 	}
 	rows := h.threadRows(lo, hi, now)
+	if rf != nil {
+		// trace_filter: the threads with a trace in the window whose root
+		// passes; the thread's summary still covers all its traces there.
+		rows = slices.DeleteFunc(rows, func(row *threadRow) bool {
+			return !slices.ContainsFunc(row.traces, func(info *traceInfo) bool { return h.passes(rf, info, now) })
+		})
+	}
 	if size > 1 && b.Cursor != "" && shortPage(b.Cursor) {
 		size = (size + 1) / 2
 	}
@@ -140,7 +148,8 @@ func (h *handler) threadItem(row *threadRow, now time.Time) map[string]any {
 }
 
 // threadTraces serves GET /api/v2/threads/{thread_id}/traces (the seed
-// endpoint): every listed trace of the thread, oldest first, no time filter.
+// endpoint): every listed trace of the thread whose root passes filter,
+// oldest first, no time filter.
 func (h *handler) threadTraces(w http.ResponseWriter, r *http.Request, now time.Time) {
 	q := r.URL.Query()
 	thread, ok := pathParam(r, threadsPrefix, "/traces")
@@ -159,15 +168,16 @@ func (h *handler) threadTraces(w http.ResponseWriter, r *http.Request, now time.
 	size, e2 := pageSize(sizeP, 20, 100)
 	sel, e3 := querySelects(r, threadTraceSelectFields, "trace_id")
 	sel["trace_id"] = true // always returned
-	qh := queryHash("thread", q.Get("project_id"), thread, strings.Join(q["selects"], ","))
+	qh := queryHash("thread", q.Get("project_id"), thread, strings.Join(q["selects"], ","), q.Get("filter"))
 	pos, e4 := decodeCursor(q.Get("cursor"), qh)
-	if e = firstOf(e, noFilters(q.Get("filter")), e2, e3, e4); e != nil {
+	rf, ef := parseRootFilter("filter", q.Get("filter"))
+	if e = firstOf(e, ef, e2, e3, e4); e != nil {
 		h.refuse(w, r, e)
 		return
 	}
 	var infos []*traceInfo
 	for _, i := range h.index.threadTraces(thread, now) {
-		if info, ok := h.listedRoot(i, now); ok {
+		if info, ok := h.listedRoot(i, now); ok && h.passes(rf, info, now) {
 			infos = append(infos, info)
 		}
 	}

@@ -15,10 +15,20 @@ import (
 // google_genai is gcp.gen_ai). Times keep their microseconds, errors their
 // message (the last line of the stored traceback), model calls their model,
 // provider and usage. The threads-only variant sees only threaded traces:
-// the others are not expected at all.
+// the others are not expected at all; with a Filter, neither are the
+// traces whose root run does not pass it once complete.
 func (p *Part) Expected(tr sim.Trace) ptrace.Traces {
 	if p.ThreadsOnly && tr.ThreadID == "" {
 		return ptrace.NewTraces()
+	}
+	if f := p.filter(); f != "" {
+		rf, e := parseRootFilter("filter", f)
+		if e != nil {
+			panic("langsmithsim: Part.Filter: " + e.detail)
+		}
+		if !rf.matches(completeView(&tr)) {
+			return ptrace.NewTraces()
+		}
 	}
 	project := p.project()
 	td := sim.Expected(tr, sim.Resource{ServiceName: project, Vendor: Name, Project: project}, sim.ExpectedOptions{OKStatus: true})

@@ -2,7 +2,8 @@
 // over the simulator's dataset: offset pages of traces newest first, each
 // trace the array of its ended spans with every column a string, in the
 // three shapes Langtrace's ingest paths store (python SDK, TypeScript SDK,
-// OTLP protobuf).
+// OTLP protobuf). The body's keyword narrows the read to the spans that
+// contain it (keyword.go).
 package langtracesim // import "github.com/llmtrace/llmtrace/internal/langtrace/langtracesim"
 
 import (
@@ -44,6 +45,10 @@ type Part struct {
 	// Project is the service.name and llmtrace.project of the ground
 	// truth; default the Env's Creds.Project.
 	Project string
+	// Keyword is the filter the receiver is configured with, for the
+	// ground truth: Expected holds only the spans Langtrace returns for
+	// it. The handler takes the keyword from each request.
+	Keyword string
 }
 
 var (
@@ -64,9 +69,11 @@ func (p *Part) ReceiverConfig(endpoint string, creds sim.Credentials) map[string
 	}
 }
 
-// Scenarios is one run: a backlog, then live arrivals that shift pages during reads,
-// the shift and duplicate pagination faults, a 5xx burst, 429 with
-// Retry-After, in-progress traces and late spans.
+// Scenarios are two runs. The main one: a backlog, then live arrivals that
+// shift pages during reads, the shift and duplicate pagination faults, a
+// 5xx burst, 429 with Retry-After, in-progress traces and late spans. The
+// second reads through a keyword filter (mixed case, as users type it):
+// only the spans that contain it are expected.
 func (p *Part) Scenarios() []sim.Scenario {
 	return []sim.Scenario{{
 		Dataset:   sim.DatasetConfig{Seed: 20260301, Traces: 3000},
@@ -79,8 +86,24 @@ func (p *Part) Scenarios() []sim.Scenario {
 			"langtrace:POST /api/traces:429-retry-after:every=37,seconds=2",
 		},
 		TimePrecision: time.Microsecond,
+	}, {
+		Name:      "keyword",
+		Part:      &Part{Keyword: ScenarioKeyword},
+		Config:    map[string]any{"filter": ScenarioKeyword},
+		Dataset:   sim.DatasetConfig{Seed: 20260311, Traces: 900},
+		Backfill:  4 * time.Minute, // 720 traces at 3 per second
+		PerSecond: 3,               // then 180 more over 60 s
+		Faults: []string{
+			"langtrace:POST /api/traces:shift:every=3,count=2",
+			"langtrace:POST /api/traces:5xx:every=40,burst=2,status=502",
+		},
+		TimePrecision: time.Microsecond,
 	}}
 }
+
+// ScenarioKeyword is the keyword of the filtered scenario: the OpenAI
+// calls (their attributes name the provider), spelled as users write it.
+const ScenarioKeyword = "OpenAI"
 
 // Handler serves POST /api/traces from env.
 func (p *Part) Handler(env *sim.Env) http.Handler {
@@ -89,7 +112,7 @@ func (p *Part) Handler(env *sim.Env) http.Handler {
 		p.Project = env.Creds.Project
 	}
 	p.mu.Unlock()
-	return &handler{env: env, catalog: newCatalog(env.Data)}
+	return &handler{env: env, catalog: newCatalog(env.Data), keywords: &keywordIndex{data: env.Data}}
 }
 
 func (p *Part) project() string {
@@ -98,9 +121,16 @@ func (p *Part) project() string {
 	return p.Project
 }
 
+func (p *Part) keyword() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.Keyword
+}
+
 type handler struct {
-	env     *sim.Env
-	catalog *catalog
+	env      *sim.Env
+	catalog  *catalog
+	keywords *keywordIndex
 
 	mu sync.Mutex
 	// shifted counts the traces the shift fault pretended arrived at the
@@ -144,16 +174,20 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type request struct {
 	projectID      string
 	page, pageSize int
+	keyword        string // lowercase; "" reads every span
 }
 
 // readRequest reads the JSON body. Like the server (JavaScript arithmetic
 // on the fields, then a ClickHouse query), it accepts numbers and numeric
-// strings and fails on anything that does not make a valid LIMIT/OFFSET.
+// strings and fails on anything that does not make a valid LIMIT/OFFSET,
+// on a keyword that is not a string (keyword.toLowerCase() throws) and on
+// one with a single quote (it ends the SQL string it is pasted into).
 func readRequest(r *http.Request) (request, bool) {
 	var body struct {
 		ProjectID any `json:"projectId"`
 		Page      any `json:"page"`
 		PageSize  any `json:"pageSize"`
+		Keyword   any `json:"keyword"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil {
 		return request{}, false
@@ -164,7 +198,11 @@ func readRequest(r *http.Request) (request, bool) {
 	if project == "" || !ok1 || !ok2 || page < 1 || size < 1 {
 		return request{}, false
 	}
-	return request{projectID: project, page: page, pageSize: size}, true
+	kw, isString := body.Keyword.(string)
+	if (body.Keyword != nil && !isString) || strings.Contains(kw, "'") {
+		return request{}, false
+	}
+	return request{projectID: project, page: page, pageSize: size, keyword: strings.ToLower(kw)}, true
 }
 
 func intOf(v any) (int, bool) {
@@ -204,6 +242,9 @@ func (h *handler) page(r *http.Request, req request) []byte {
 	h.mu.Unlock()
 
 	l := h.catalog.list(now)
+	if req.keyword != "" {
+		l = h.keywords.list(now, req.keyword)
+	}
 	total := l.len() + shifted
 	totalPages := max((total+req.pageSize-1)/req.pageSize, 1)
 	offset := (req.page-1)*req.pageSize - shifted
@@ -223,8 +264,11 @@ func (h *handler) page(r *http.Request, req request) []byte {
 		if !ok {
 			continue
 		}
-		// Only ended spans exist; rows come in the order they were inserted.
-		tr.Spans = slices.DeleteFunc(tr.Spans, func(s sim.Span) bool { return s.End.IsZero() })
+		// Only ended spans exist, and with a keyword only those that
+		// contain it are read; rows come in the order they were inserted.
+		tr.Spans = slices.DeleteFunc(tr.Spans, func(s sim.Span) bool {
+			return s.End.IsZero() || (req.keyword != "" && !h.keywords.selects(i, req.keyword, s.ID))
+		})
 		if len(tr.Spans) == 0 {
 			continue
 		}

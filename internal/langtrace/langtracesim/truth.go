@@ -1,6 +1,7 @@
 package langtracesim
 
 import (
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -14,7 +15,8 @@ import (
 // status description is dropped (a failed span is ERROR without message),
 // successful client spans are OK (the SDKs set it), the kind survives only
 // on the TypeScript path (elsewhere the server stores 0, INTERNAL), and the
-// OTLP path keeps millisecond times.
+// OTLP path keeps millisecond times. With a Keyword, only the spans that
+// contain it are read, so only they are expected.
 func (p *Part) Expected(tr sim.Trace) ptrace.Traces {
 	project := p.project()
 	td := sim.Expected(tr, sim.Resource{ServiceName: project, Vendor: Name, Project: project}, sim.ExpectedOptions{})
@@ -34,6 +36,17 @@ func (p *Part) Expected(tr sim.Trace) ptrace.Traces {
 		if path == pathOTLP {
 			s.SetStartTimestamp(truncateMilli(s.StartTimestamp()))
 			s.SetEndTimestamp(truncateMilli(s.EndTimestamp()))
+		}
+	}
+	if kw := strings.ToLower(p.keyword()); kw != "" {
+		rd := newRenderer(tr.Index)
+		keep := map[pcommon.SpanID]bool{}
+		for k := range tr.Spans {
+			keep[tr.Spans[k].ID] = spanMatches(rd, &tr, &tr.Spans[k], kw)
+		}
+		spans.RemoveIf(func(s ptrace.Span) bool { return !keep[s.SpanID()] })
+		if spans.Len() == 0 {
+			return ptrace.NewTraces()
 		}
 	}
 	return td

@@ -74,6 +74,8 @@ type traceInfo struct {
 	// changes are the instants the trace's record changes (span arrivals,
 	// evaluation results), sorted: its updated_at at t is the last one.
 	changes []time.Time
+	// facts are what the search's filters are evaluated on.
+	facts filterFacts
 }
 
 // evalInfo is one evaluation run of the trace.
@@ -97,6 +99,7 @@ func newTraceInfo(tr *sim.Trace) *traceInfo {
 		byArr:   make([]int, len(tr.Spans)),
 	}
 	info.id = traceIDString(tr, info.legacy)
+	info.facts = newFilterFacts(tr, info.legacy)
 	for k := range tr.Spans {
 		s := &tr.Spans[k]
 		info.spans[k] = spanIDString(tr, s, info.legacy)

@@ -54,6 +54,8 @@ package langwatchsim // import "github.com/llmtrace/llmtrace/internal/langwatch/
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -104,6 +106,11 @@ type Part struct {
 	// ClockLag is how far the server's clock runs behind the simulated
 	// time.
 	ClockLag time.Duration
+	// Filter is the filter the receiver is configured with (the search's
+	// filters), for the ground truth: Expected holds only the traces it
+	// selects once complete. The handler takes the filters from each
+	// request.
+	Filter map[string]any
 }
 
 var (
@@ -163,7 +170,33 @@ func (p *Part) Scenarios() []sim.Scenario {
 			"langwatch:GET /api/trace:reset:every=211",
 		},
 		TimePrecision: time.Millisecond,
+	}, {
+		Name:   "filter",
+		Part:   &Part{Filter: ScenarioFilter()},
+		Config: map[string]any{"filter": ScenarioFilter()},
+		Dataset: sim.DatasetConfig{
+			Seed:                20260313,
+			Traces:              900,
+			LateFraction:        0.08,
+			LongRunningFraction: 0.05,
+		},
+		Backfill:  6 * time.Minute, // 720 traces at 2 per second
+		PerSecond: 2,               // then 180 more over 90 s
+		Faults: []string{
+			"langwatch:POST /api/traces/search:5xx:every=11,burst=2,status=503",
+			"langwatch:POST /api/traces/search:duplicate:every=3,count=10",
+		},
+		TimePrecision: time.Millisecond,
 	}}
+}
+
+// ScenarioFilter is the filter of the filtered scenario: the traces
+// labelled production whose metadata says region us-east-1.
+func ScenarioFilter() map[string]any {
+	return map[string]any{
+		"metadata.labels": []any{"production"},
+		"metadata.value":  map[string]any{"region": []any{"us-east-1"}},
+	}
 }
 
 // Handler serves the trace read API from env.
@@ -185,6 +218,26 @@ func (p *Part) project() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.Project
+}
+
+// filters parses Filter (nil without one).
+func (p *Part) filters() map[string]filterParam {
+	p.mu.Lock()
+	f := p.Filter
+	p.mu.Unlock()
+	if len(f) == 0 {
+		return nil
+	}
+	raw, err := json.Marshal(f)
+	if err != nil {
+		panic("langwatchsim: Part.Filter: " + err.Error())
+	}
+	var vs []violation
+	fs := checkFilters(raw, func(field, _, msg string) { vs = append(vs, violation{field: field, message: msg}) })
+	if len(vs) > 0 {
+		panic(fmt.Sprintf("langwatchsim: Part.Filter: %v", vs))
+	}
+	return fs
 }
 
 type handler struct {
@@ -286,6 +339,9 @@ func (h *handler) serveSearch(w http.ResponseWriter, r *http.Request, legacy boo
 		return
 	case len(violations) > 0:
 		writeJSON(w, http.StatusUnprocessableEntity, validationBody(violations))
+		return
+	case req.unsimulated != "":
+		writeJSON(w, http.StatusNotImplemented, marshal(map[string]string{"error": "not_implemented", "message": req.unsimulated}))
 		return
 	}
 	if legacy {

@@ -22,6 +22,10 @@ type searchRequest struct {
 	includeSpans  bool
 	format        string
 	traceIDs      []string
+	filters       map[string]filterParam
+	negate        bool
+	// unsimulated names what the part cannot evaluate (answered 501).
+	unsimulated string
 }
 
 // violation is one schema failure (the FieldViolation of LangWatch's
@@ -182,10 +186,13 @@ func (p *bodyParser) booleans(req *searchRequest) {
 			continue
 		}
 		var b bool
-		if json.Unmarshal(raw, &b) != nil {
+		switch {
+		case json.Unmarshal(raw, &b) != nil:
 			p.bad(k, "invalid_type", "Expected boolean, received "+jsonType(raw))
-		} else if k == "includeSpans" {
+		case k == "includeSpans":
 			req.includeSpans = b
+		case k == "negateFilters":
+			req.negate = b
 		}
 	}
 }
@@ -200,7 +207,15 @@ func (p *bodyParser) others(req *searchRequest) {
 			p.bad("updatedAt", "invalid_type", "Expected number, received "+jsonType(raw))
 		}
 	}
-	checkFilters(p.m["filters"], p.bad)
+	req.filters = checkFilters(p.m["filters"], p.bad)
+	for _, f := range slices.Sorted(maps.Keys(req.filters)) {
+		if !slices.Contains(simulatedFilterFields, f) {
+			req.unsimulated = "simulator: the filter field " + f + " is not simulated"
+		}
+	}
+	if req.negate && len(req.filters) > 0 {
+		req.unsimulated = "simulator: negateFilters is not simulated"
+	}
 	if raw, ok := p.m["select"]; ok && !p.legacy {
 		var paths []string
 		_ = json.Unmarshal(raw, &paths)
@@ -228,20 +243,31 @@ func enumValue(m map[string]json.RawMessage, key string, values []string, def st
 	return def
 }
 
-func checkFilters(raw json.RawMessage, bad func(field, typ, msg string)) {
-	if raw == nil {
-		return
+// checkFilters reads filters: a record of filter field -> the zod union of
+// string[], {key: string[]} and {key: {subkey: string[]}}.
+func checkFilters(raw json.RawMessage, bad func(field, typ, msg string)) map[string]filterParam {
+	if raw == nil || isNull(raw) {
+		return nil
 	}
 	var filters map[string]json.RawMessage
 	if json.Unmarshal(raw, &filters) != nil {
 		bad("filters", "invalid_type", "Expected object, received "+jsonType(raw))
-		return
+		return nil
 	}
+	out := map[string]filterParam{}
 	for _, k := range slices.Sorted(maps.Keys(filters)) {
 		if !slices.Contains(filterFields, k) {
 			bad("filters."+k, "invalid_enum_value", "Invalid enum value. Expected one of the filter fields, received '"+k+"'")
+			continue
 		}
+		p, ok := parseFilterParam(filters[k], 2)
+		if !ok {
+			bad("filters."+k, "invalid_union", "Invalid input")
+			continue
+		}
+		out[k] = p
 	}
+	return out
 }
 
 var errMissing = &dateError{"missing"}

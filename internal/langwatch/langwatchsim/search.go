@@ -157,7 +157,8 @@ func (h *handler) rows(req searchRequest, end int64, versionAt, now time.Time, u
 	var rows []row
 	for i := lo; i < hi; i++ {
 		x := h.index.info(i)
-		if !x.exists(versionAt) || (len(req.traceIDs) > 0 && !slices.Contains(req.traceIDs, x.id)) {
+		if !x.exists(versionAt) || (len(req.traceIDs) > 0 && !slices.Contains(req.traceIDs, x.id)) ||
+			(len(req.filters) > 0 && !x.filtersMatch(req.filters, versionAt)) {
 			continue
 		}
 		key := x.anchor().UnixMilli()

@@ -25,11 +25,15 @@ import (
 //     failed.
 //
 // Times are LangWatch's milliseconds (the shared test compares at that
-// precision).
+// precision). With a Filter, the traces it does not select once complete
+// are not expected at all.
 func (p *Part) Expected(tr sim.Trace) ptrace.Traces {
+	x := newTraceInfo(&tr)
+	if fs := p.filters(); fs != nil && !x.filtersMatch(fs, x.changes[len(x.changes)-1]) {
+		return ptrace.NewTraces()
+	}
 	project := p.project()
 	td := sim.Expected(tr, sim.Resource{ServiceName: project, Vendor: Name, Project: project}, sim.ExpectedOptions{})
-	x := newTraceInfo(&tr)
 	spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
 	traceID := tr.ID
 	if x.legacy {

@@ -56,6 +56,8 @@ type traceInfo struct {
 	// time, output, error) is written; created <= ended.
 	created, ended time.Time
 	spans          []spanInfo // every span but the root, in dataset order
+	// fields are what the filters parameter is evaluated on.
+	fields filterFields
 }
 
 type spanInfo struct {
@@ -87,7 +89,7 @@ func flowOf(tr *sim.Trace) recordFlow {
 
 func newTraceInfo(tr *sim.Trace) *traceInfo {
 	root := tr.Root()
-	info := &traceInfo{i: tr.Index, id: tr.ID, spans: make([]spanInfo, 0, len(tr.Spans)-1)}
+	info := &traceInfo{i: tr.Index, id: tr.ID, spans: make([]spanInfo, 0, len(tr.Spans)-1), fields: newFilterFields(tr)}
 	switch flowOf(tr) {
 	case flowLongRunning:
 		info.created = root.Visible

@@ -51,8 +51,10 @@
 // millisecond precision (Opik turns them into the smallest and largest
 // UUIDv7 of their millisecond: id BETWEEN lower(from) AND upper(to)); with
 // both, from_time must be before to_time (400). size has no upper limit,
-// as in Opik (@Min(1) only). filters, sorting, exclude and truncate are
-// accepted and ignored (the dataset has no images to truncate).
+// as in Opik (@Min(1) only). The traces list evaluates filters on name,
+// tags, metadata and thread_id (filter.go); filters on the spans list are
+// not simulated (501). sorting, exclude and truncate are accepted and
+// ignored (the dataset has no images to truncate).
 package opiksim // import "github.com/llmtrace/llmtrace/internal/opik/opiksim"
 
 import (
@@ -106,6 +108,10 @@ type Part struct {
 	// zero means no limit (self-hosted Opik). Injected 429 faults need no
 	// limit.
 	RateLimit RateLimit
+	// Filter is the filters parameter the receiver is configured with, for
+	// the ground truth: Expected holds only the traces it selects. The
+	// handler takes the filters from each request.
+	Filter string
 }
 
 // RateLimit is a per-endpoint request budget per fixed window of simulated
@@ -136,9 +142,11 @@ func (p *Part) ReceiverConfig(endpoint string, creds sim.Credentials) map[string
 	}
 }
 
-// Scenarios is one run: a backlog, then live traces; traces listed while their root
-// runs (end_time null) and updated later; late span batches; 429 with
-// RateLimit-Reset, a 5xx burst and repeated and shifted items across pages.
+// Scenarios are two runs. The main one: a backlog, then live traces;
+// traces listed while their root runs (end_time null) and updated later;
+// late span batches; 429 with RateLimit-Reset, a 5xx burst and repeated and
+// shifted items across pages. The second reads through a filter (the
+// production traces): only the traces it selects are expected.
 func (p *Part) Scenarios() []sim.Scenario {
 	return []sim.Scenario{{
 		Dataset: sim.DatasetConfig{
@@ -155,8 +163,29 @@ func (p *Part) Scenarios() []sim.Scenario {
 			"opik:GET /v1/private/traces:duplicate:every=5,count=4",
 			"opik:GET /v1/private/traces:shift:every=9,count=2",
 		},
+	}, {
+		Name:   "filter",
+		Part:   &Part{Filter: ScenarioFilter},
+		Config: map[string]any{"filter": ScenarioFilter},
+		Dataset: sim.DatasetConfig{
+			Seed:                20260312,
+			Traces:              900,
+			LateFraction:        0.08,
+			LongRunningFraction: 0.05,
+		},
+		Backfill:  6 * time.Minute, // 720 traces at 2 per second
+		PerSecond: 2,               // then 180 more over 90 s
+		Faults: []string{
+			"opik:GET /v1/private/traces:shift:every=7,count=2",
+			"opik:GET /v1/private/spans:5xx:every=31,burst=2,status=503",
+		},
 	}}
 }
+
+// ScenarioFilter is the filter of the filtered scenario: the traces tagged
+// production whose metadata says region us-east-1.
+const ScenarioFilter = `[{"field":"tags","operator":"contains","value":"production"},` +
+	`{"field":"metadata","key":"region","operator":"=","value":"us-east-1"}]`
 
 // Handler serves the traces and spans lists from env.
 func (p *Part) Handler(env *sim.Env) http.Handler {
@@ -184,6 +213,12 @@ func (p *Part) project() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.Project
+}
+
+func (p *Part) filter() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.Filter
 }
 
 // ProjectID is the id the simulated Opik gives the project named name: a
@@ -289,6 +324,7 @@ type request struct {
 	traceID    [16]byte
 	hasTrace   bool
 	spanType   string
+	filters    []traceFilter // ANDed; none selects every trace
 }
 
 // parse reads the query the way Opik's resource does: a value that does not
@@ -347,7 +383,17 @@ func (h *handler) parse(r *http.Request) (request, int, string) {
 	if req.hasFrom && req.hasTo && !req.from.Before(req.to) {
 		return req, http.StatusBadRequest, bodyTimeOrder
 	}
+	if r.URL.Path == tracesPath {
+		var status int
+		var body string
+		if req.filters, status, body = parseFilters(q.Get("filters")); status != 0 {
+			return req, status, body
+		}
+	}
 	if r.URL.Path == spansPath {
+		if strings.TrimSpace(q.Get("filters")) != "" {
+			return req, http.StatusNotImplemented, `{"code":501,"message":"simulator: filters on the spans list are not simulated"}`
+		}
 		if v := q.Get("trace_id"); v != "" {
 			u, ok := parseUUID(v)
 			if !ok {

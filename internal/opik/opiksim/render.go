@@ -105,6 +105,9 @@ type spanJSON struct {
 // tracesPage answers GET /v1/private/traces.
 func (h *handler) tracesPage(req request, now time.Time) []byte {
 	list := h.index.tracesAt(req, now)
+	if len(req.filters) > 0 {
+		list = slices.DeleteFunc(list, func(info *traceInfo) bool { return !matches(req.filters, &info.fields) })
+	}
 	items := pageOf(list, req)
 	out := pageJSON[traceJSON]{Page: req.page, Size: len(items), Total: len(list) + req.shifted, SortableBy: traceSortable}
 	out.Content = make([]traceJSON, 0, len(items))

@@ -13,8 +13,18 @@ import (
 // spans, so they lose their operation name and retrievals their CLIENT
 // kind; the root is the Opik trace, which has no type and no operation.
 // Times keep their microseconds, errors their message, and LLM and
-// embedding spans their model, provider and usage.
+// embedding spans their model, provider and usage. With a Filter, the
+// traces it does not select are not expected at all.
 func (p *Part) Expected(tr sim.Trace) ptrace.Traces {
+	if f := p.filter(); f != "" {
+		fs, status, body := parseFilters(f)
+		if status != 0 {
+			panic("opiksim: Part.Filter: " + body)
+		}
+		if fields := newFilterFields(&tr); !matches(fs, &fields) {
+			return ptrace.NewTraces()
+		}
+	}
 	project := p.project()
 	td := sim.Expected(tr, sim.Resource{ServiceName: project, Vendor: Name, Project: project}, sim.ExpectedOptions{})
 	spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()

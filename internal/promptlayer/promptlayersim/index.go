@@ -73,6 +73,11 @@ type traceInfo struct {
 	// trace): once it has ended and its export has arrived.
 	appear []time.Time
 	logs   []logInfo // in dataset span order
+	// tags and metadata are what PromptLayer lists with each request log
+	// of the trace (tags_array; metadata as strings, the end user as
+	// user_id), which filters are evaluated on.
+	tags     []string
+	metadata map[string]string
 }
 
 // logInfo is one request log: a traced LLM or embedding span, or an LLM
@@ -86,6 +91,8 @@ type logInfo struct {
 	in, out    int       // tokens
 	cost       float64   // USD
 	failed     bool
+	// engine and provider are the request log's engine and provider_type.
+	engine, provider string
 }
 
 // appearAt is when PromptLayer holds span s: PromptLayer stores exported
@@ -107,7 +114,12 @@ func isLog(s *sim.Span, untraced bool) bool {
 
 func (p *Part) newTraceInfo(tr *sim.Trace) *traceInfo {
 	h := mix(uint64(tr.Index) ^ 0x5eed_0f_9a11)
-	info := &traceInfo{i: tr.Index, id: tr.ID, appear: make([]time.Time, len(tr.Spans))}
+	info := &traceInfo{i: tr.Index, id: tr.ID, appear: make([]time.Time, len(tr.Spans)), tags: tr.Tags, metadata: map[string]string{}}
+	for _, m := range metadataList(tr) {
+		for k, v := range m {
+			info.metadata[k] = v
+		}
+	}
 	info.untraced = unit(h) < p.untraced()
 	info.shape = p.Shape
 	if info.shape == ShapeMixed {
@@ -127,6 +139,7 @@ func (p *Part) newTraceInfo(tr *sim.Trace) *traceInfo {
 			visible:  info.appear[k],
 			pricedAt: info.appear[k].Add(delay.Truncate(time.Millisecond)),
 			in:       s.Usage.Input, out: s.Usage.Output, cost: s.Cost, failed: s.Error != nil,
+			engine: s.Model, provider: providerType(s.Provider),
 		})
 	}
 	return info

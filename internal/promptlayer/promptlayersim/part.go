@@ -39,13 +39,16 @@
 // # Query semantics
 //
 // The search filters on request_start_time and request_end_time (is,
-// before, after: exclusive; between: inclusive), in AND/OR groups; other
-// filter fields and q are answered 400 (not simulated). It sorts by any
+// before, after: exclusive; between: inclusive), engine, provider_type,
+// tags and metadata (filter.go), in AND/OR groups; other filter fields and
+// q are answered 400 (not simulated). It sorts by any
 // sort_by (ties by id), by default request_start_time desc, and pages
 // Flask-SQLAlchemy style (page, pages, has_next, next_num, ...).
 package promptlayersim // import "github.com/llmtrace/llmtrace/internal/promptlayer/promptlayersim"
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -95,6 +98,12 @@ type Part struct {
 	// SearchLimit is how many searches an API key may make per minute
 	// (sliding window); zero means DefaultSearchLimit, below zero none.
 	SearchLimit int
+	// Filter is the structured filter the receiver is configured with
+	// (added to its time filter), for the ground truth: Expected holds the
+	// traced traces with a request log that passes it, and the untraced
+	// request logs that pass it. The handler takes the filters from each
+	// request.
+	Filter map[string]any
 
 	mu    sync.Mutex
 	creds sim.Credentials
@@ -130,12 +139,13 @@ func (p *Part) ReceiverConfig(endpoint string, creds sim.Credentials) map[string
 	}
 }
 
-// Scenarios is one run. The search allows 10 requests a minute, and polls
-// read their overlap again, so the dataset is small: 124 traces (a fifth
+// Scenarios are two runs. The search allows 10 requests a minute, and polls
+// read their overlap again, so the datasets are small: 124 traces (a fifth
 // untraced), 94 of them a backlog of 12.5 minutes, the rest arriving live
-// over 4 minutes, about 22 request logs a minute. Late span batches, long-running roots,
-// prices filled in late, search pages that shift and repeat items, a 5xx
-// burst and dropped connections.
+// over 4 minutes, about 22 request logs a minute. Late span batches,
+// long-running roots, prices filled in late, search pages that shift and
+// repeat items, a 5xx burst and dropped connections. The second run reads
+// through a structured filter group (tags and a metadata value).
 func (p *Part) Scenarios() []sim.Scenario {
 	return []sim.Scenario{{
 		Dataset: sim.DatasetConfig{
@@ -154,7 +164,52 @@ func (p *Part) Scenarios() []sim.Scenario {
 			"promptlayer:GET " + requestPrefix + "*:reset:every=97",
 		},
 		TimePrecision: time.Microsecond,
+	}, {
+		Name:   "filter",
+		Part:   &Part{Filter: ScenarioFilter()},
+		Config: map[string]any{"filter": ScenarioFilter()},
+		Dataset: sim.DatasetConfig{
+			Seed:                20260315,
+			Traces:              124,
+			LateFraction:        0.1,
+			LongRunningFraction: 0.05,
+		},
+		Backfill:  12*time.Minute + 30*time.Second,
+		PerSecond: 1.0 / 8,
+		Faults: []string{
+			"promptlayer:POST " + searchPath + ":shift:every=4,count=2",
+			"promptlayer:GET " + tracePrefix + "*:5xx:every=40,burst=2,status=502",
+		},
+		TimePrecision: time.Microsecond,
 	}}
+}
+
+// ScenarioFilter is the filter of the filtered scenario: a group, the
+// request logs tagged production whose metadata says region us-east-1.
+func ScenarioFilter() map[string]any {
+	return map[string]any{"logic": "AND", "filters": []any{
+		map[string]any{"field": "tags", "operator": "contains", "value": "production"},
+		map[string]any{"field": "metadata", "operator": "key_equals", "nested_key": "region", "value": "us-east-1"},
+	}}
+}
+
+// filter parses Filter, nil without one.
+func (p *Part) filter() *group {
+	p.mu.Lock()
+	f := p.Filter
+	p.mu.Unlock()
+	if len(f) == 0 {
+		return nil
+	}
+	raw, err := json.Marshal(map[string]any{"filter_group": map[string]any{"filters": []any{f}}})
+	if err != nil {
+		panic("promptlayersim: Part.Filter: " + err.Error())
+	}
+	req, v, bad := parseSearch(raw)
+	if v != nil || bad != "" {
+		panic(fmt.Sprintf("promptlayersim: Part.Filter: %s %s", v.body(), bad))
+	}
+	return req.filter
 }
 
 // RateLimited is how many searches the part answered 429 because the

@@ -171,8 +171,8 @@ func TestValidationErrors(t *testing.T) {
 			`{"detail":[{"type":"missing","loc":["body","filter_group","filters"],"msg":"Field required","input":{"logic":"AND"}}]}`},
 		{"unknown field", `{"filter_group":{"filters":[{"field":"trace_id","operator":"is","value":"x"}]}}`, 422,
 			`{"detail":[{"type":"enum","loc":["body","filter_group","filters",0,"field"],"msg":"Input should be ` + enumText(filterFields) + `","input":"trace_id","ctx":{"expected":"` + enumText(filterFields) + `"}}]}`},
-		{"a filter that is not simulated", `{"filter_group":{"filters":[{"field":"engine","operator":"is","value":"gpt-4o"}]}}`, 400,
-			`{"success":false,"message":"simulator: filters on engine are not simulated"}`},
+		{"a filter that is not simulated", `{"filter_group":{"filters":[{"field":"cost","operator":"gte","value":0.1}]}}`, 400,
+			`{"success":false,"message":"simulator: filters on cost are not simulated"}`},
 		{"a bad time", `{"filter_group":{"filters":[{"field":"request_start_time","operator":"after","value":"yesterday"}]}}`, 400,
 			`{"success":false,"message":"Invalid value for request_start_time: expected an ISO 8601 datetime (between: [start, end])"}`},
 	} {

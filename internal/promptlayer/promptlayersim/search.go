@@ -25,8 +25,8 @@ const (
 var (
 	sortFields = []string{"request_start_time", "input_tokens", "output_tokens", "cost", "latency_ms", "status"}
 	sortOrders = []string{"asc", "desc"}
-	// filterFields and filterOperators are the spec's enums; only the time
-	// fields are simulated.
+	// filterFields and filterOperators are the spec's enums; filter.go
+	// says which are simulated.
 	filterFields = []string{"pl_id", "prompt_id", "engine", "provider_type", "input_text", "output_text",
 		"prompt_version_number", "input_tokens", "output_tokens", "cost", "latency_ms", "request_start_time",
 		"request_end_time", "status", "is_json", "is_tool_call", "is_plain_text", "tags", "metadata_keys", "metadata",
@@ -53,25 +53,23 @@ type group struct {
 	groups []*group
 }
 
-// cond is a condition on a time field.
-type cond struct {
-	end      bool // request_end_time, else request_start_time
-	op       string
-	from, to time.Time
+// validation collects FastAPI/pydantic v2 errors: {"detail": [{type, loc,
+// msg, input[, ctx]}]}, members in pydantic's order (a client that reads a
+// cut body sees type, loc and msg first).
+type validation struct {
+	detail []validationError
 }
 
-// validation collects FastAPI/pydantic v2 errors: {"detail": [{type, loc,
-// msg, input[, ctx]}]}.
-type validation struct {
-	detail []map[string]any
+type validationError struct {
+	Type  string         `json:"type"`
+	Loc   []any          `json:"loc"`
+	Msg   string         `json:"msg"`
+	Input any            `json:"input"`
+	Ctx   map[string]any `json:"ctx,omitempty"`
 }
 
 func (v *validation) add(typ string, loc []any, msg string, input any, ctx map[string]any) {
-	e := map[string]any{"type": typ, "loc": loc, "msg": msg, "input": input}
-	if ctx != nil {
-		e["ctx"] = ctx
-	}
-	v.detail = append(v.detail, e)
+	v.detail = append(v.detail, validationError{Type: typ, Loc: loc, Msg: msg, Input: input, Ctx: ctx})
 }
 
 func (v *validation) body() []byte {
@@ -261,53 +259,6 @@ func parseGroup(v *validation, raw json.RawMessage, loc []any) (*group, badFilte
 	return g, bad
 }
 
-// parseFilter reads a StructuredFilter {field, operator, value}; only
-// request_start_time and request_end_time with is, before, after and
-// between are simulated.
-func parseFilter(v *validation, obj map[string]json.RawMessage, raw json.RawMessage, loc []any) (cond, badFilter) {
-	if obj == nil {
-		v.add("model_attributes_type", loc, "Input should be a valid dictionary or object to extract fields from", decoded(raw), nil)
-		return cond{}, ""
-	}
-	field := enumField(v, obj, loc, "field", filterFields)
-	op := enumField(v, obj, loc, "operator", filterOperators)
-	for _, name := range []string{"field", "operator"} {
-		if _, ok := obj[name]; !ok {
-			v.add("missing", append(slices.Clone(loc), name), "Field required", decodedObject(obj), nil)
-		}
-	}
-	if field == "" || op == "" {
-		return cond{}, ""
-	}
-	if field != "request_start_time" && field != "request_end_time" {
-		return cond{}, badFilter("simulator: filters on " + field + " are not simulated")
-	}
-	c := cond{end: field == "request_end_time", op: op}
-	var ok bool
-	switch op {
-	case "between":
-		var pair []string
-		if json.Unmarshal(obj["value"], &pair) == nil && len(pair) == 2 {
-			c.from, ok = parseISO(pair[0])
-			if ok {
-				c.to, ok = parseISO(pair[1])
-			}
-		}
-	case "is", "before", "after":
-		var s string
-		if json.Unmarshal(obj["value"], &s) == nil {
-			c.from, ok = parseISO(s)
-			c.to = c.from
-		}
-	default:
-		return c, badFilter("Invalid operator '" + op + "' for field '" + field + "'")
-	}
-	if !ok {
-		return c, badFilter("Invalid value for " + field + ": expected an ISO 8601 datetime (between: [start, end])")
-	}
-	return c, ""
-}
-
 func parseISO(s string) (time.Time, bool) {
 	t, err := convert.ParseTime(s)
 	return t, err == nil && strings.ContainsAny(s, "-T")
@@ -349,22 +300,6 @@ func (g *group) matches(r logRef) bool {
 	return n == len(g.conds)+len(g.groups)
 }
 
-func (c cond) matches(r logRef) bool {
-	t := r.log.start
-	if c.end {
-		t = r.log.end
-	}
-	switch c.op {
-	case "is":
-		return t.Equal(c.from)
-	case "before":
-		return t.Before(c.from)
-	case "after":
-		return t.After(c.from)
-	}
-	return !t.Before(c.from) && !t.After(c.to)
-}
-
 // bounds is the request_start_time range a group confines the logs to, for
 // the index scan (zero: open).
 func (g *group) bounds() (from, to time.Time) {
@@ -372,7 +307,7 @@ func (g *group) bounds() (from, to time.Time) {
 		return time.Time{}, time.Time{}
 	}
 	for _, c := range g.conds {
-		if c.end {
+		if c.field != "request_start_time" {
 			continue
 		}
 		switch c.op {

@@ -270,7 +270,7 @@ func TestAnswersValidateAgainstTheSpec(t *testing.T) {
 	}
 	expect(search, "POST", searchPath, `{"per_page":26}`, 422)
 	expect(search, "POST", searchPath, `{"sort_order":"desc"}`, 422)
-	expect(search, "POST", searchPath, `{"filter_group":{"filters":[{"field":"tags","operator":"contains","value":"x"}]}}`, 400)
+	expect(search, "POST", searchPath, `{"filter_group":{"filters":[{"field":"tags","operator":"key_equals","value":"x"}]}}`, 400)
 	expect(request, "GET", "/api/public/v2/requests/abc", "", 422)
 	expect(request, "GET", "/api/public/v2/requests/5", "", 404)
 	expect(trace, "GET", "/api/public/v2/traces/"+strings.Repeat("ab", 16), "", 404)

@@ -1,6 +1,7 @@
 package promptlayersim
 
 import (
+	"slices"
 	"strconv"
 
 	"go.opentelemetry.io/collector/config/configopaque"
@@ -33,10 +34,23 @@ const defaultService = "promptlayer"
 // request_start_time to request_end_time, ERROR with the error message when
 // the call failed, with the GenAI attributes of its request log; its
 // resource is service.name "promptlayer".
+//
+// With a Filter, a traced trace is expected when one of its request logs
+// passes it (the search finds the trace through that log, and the trace is
+// read whole), an untraced request log when it passes it.
 func (p *Part) Expected(tr sim.Trace) ptrace.Traces {
 	creds := p.credentials()
 	project := keyScope(creds.APIKey)
 	info := p.newTraceInfo(&tr)
+	if f := p.filter(); f != nil {
+		info.logs = slices.DeleteFunc(info.logs, func(l logInfo) bool { return !f.matches(logRef{info, &l}) })
+		if len(info.logs) == 0 {
+			return ptrace.NewTraces()
+		}
+		if !info.untraced {
+			info = p.newTraceInfo(&tr) // its spans name all its request logs
+		}
+	}
 	if info.untraced {
 		return untracedTruth(&tr, info, project)
 	}
