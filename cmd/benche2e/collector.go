@@ -185,7 +185,7 @@ type logScan struct {
 	// errors counts error-level lines (failed polls, storage errors).
 	errors  int
 	lastErr string
-	end     *backfillEnd
+	end     *backfillEnd // the first "Backfill finished"
 }
 
 // scan reads the lines written since the last call.
@@ -220,7 +220,10 @@ func (l *logScan) line(b []byte) {
 		return
 	}
 	switch {
-	case entry.Msg == "Backfill finished":
+	case entry.Msg == "Backfill finished" && l.end == nil:
+		// The first one is the backfill's; a poll that starts right
+		// after it (its interval has passed) can log another before
+		// this line is read.
 		end := entry.backfillEnd
 		l.end = &end
 	case entry.Level == "error":

@@ -82,7 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.probeAfter, "probe-after", 20*time.Second, "how long the first run of a vendor reads before its pace decides the sizes")
 	fs.DurationVar(&o.stall, "stall", 3*time.Minute, "a run fails when the simulator gets no request for this long")
 	fs.Float64Var(&o.rate, "rate", 2, "traces per second of the simulated history (1M spans is about a day at 2)")
-	fs.DurationVar(&o.pollInterval, "poll-interval", time.Minute, "the receiver's poll_interval (a backfill reads page after page without waiting for it)")
+	fs.DurationVar(&o.pollInterval, "poll-interval", 5*time.Minute, "the receiver's poll_interval: a backfill reads page after page without waiting for it;\nthe interval only keeps the next poll (a re-read of the overlap) out of the figures")
 	fs.Uint64Var(&o.seed, "seed", 1, "dataset seed")
 	fs.IntVar(&o.benchCount, "bench-count", 3, "runs of each conversion benchmark (medians are reported)")
 	fs.StringVar(&o.benchTime, "bench-time", "1s", "-benchtime of the conversion benchmarks")
