@@ -84,8 +84,8 @@ func (rep *report) markdown() string {
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, v := range rep.vendors {
 		for _, r := range rep.rows(v) {
-			fmt.Fprintf(&b, "| %s | %s (%s) | %.0f | %.1f µs | %.1f µs %s | %.2f | %.0f MB | %s (%s) | %s (%s) | %.1f | %.1f | %.2f | %.2f cores |\n",
-				r.vendor, count(r.spans), count(r.traces), r.spansPerSec, r.cpuPerSpan/1e3, r.conv/1e3, v.Conversion.kind(), r.cpuPerSpan/r.conv,
+			fmt.Fprintf(&b, "| %s | %s (%s) | %.0f | %.1f µs | %.1f µs | %.2f | %.0f MB | %s (%s) | %s (%s) | %.1f | %.1f | %.2f | %.2f cores |\n",
+				r.vendor, count(r.spans), count(r.traces), r.spansPerSec, r.cpuPerSpan/1e3, r.conv/1e3, r.cpuPerSpan/r.conv,
 				r.rss/1e6, mb(r.storage), mb(r.disk), mb(r.restarted), mb(r.restartDisk), r.req, r.min, r.req/r.min, r.otherCores)
 		}
 	}
@@ -103,8 +103,8 @@ func (rep *report) markdown() string {
 			ratio(l.restarted, s.restarted), s.cpuPerSpan/s.conv, l.cpuPerSpan/l.conv, s.req/s.min, l.req/l.min)
 	}
 	b.WriteString("\nCollector CPU: user + system time of the collector process (/proc) from the simulator's first request to the engine's " +
-		"\"Backfill finished\" line; Conversion: the vendor's conversion benchmark in the same session (CPU time per span where it reports it, " +
-		"else wall time); Requests: the engine's count for the backfill query; Other load: CPU the rest of the machine used meanwhile " +
+		"\"Backfill finished\" line; Conversion: the CPU time per span of the vendor's conversion benchmark in the same session " +
+		"(the test process's user + system time, GC included, by difference between a short and a long run); Requests: the engine's count for the backfill query; Other load: CPU the rest of the machine used meanwhile " +
 		"(the simulator not included), in cores.\n")
 	rep.details(&b)
 	return b.String()
@@ -117,7 +117,7 @@ func (rep *report) details(b *strings.Builder) {
 	for _, v := range rep.vendors {
 		c := v.Conversion
 		fmt.Fprintf(b, "- **%s** (`%s`): %s %s; OTLP decode (BenchmarkOTLPJSONUnmarshal) %s (medians of %d).",
-			v.Vendor, v.Package, c.Benchmark, perSpanText(c.NsPerSpan, c.CPUPerNs), perSpanText(c.OTLPNs, c.OTLPCPUNs), c.Runs)
+			v.Vendor, v.Package, c.Benchmark, perSpanText(c.NsPerSpan, c.CPUNs), perSpanText(c.OTLPNs, c.OTLPCPUNs), c.Runs)
 		if len(v.Runs) > 0 {
 			r := v.Runs[len(v.Runs)-1]
 			keys := slices.Sorted(maps.Keys(r.Minimum))

@@ -35,13 +35,13 @@ func benchVendor(ctx context.Context, o *options, vendor string, log io.Writer) 
 		_, _ = fmt.Fprintf(log, "%s %s: %s\n", time.Now().Format("15:04:05"), vendor, fmt.Sprintf(format, a...))
 	}
 	logf("conversion benchmarks of %s (%d runs)", vr.Package, o.benchCount)
-	conv, err := conversionBench(ctx, o.root, vr.Package, o.benchCount, o.benchTime)
+	conv, err := conversionBench(ctx, o, vendor, vr.Package)
 	if err != nil {
 		vr.Error = err.Error()
 		return vr
 	}
 	vr.Conversion = conv
-	logf("%s %s; OTLP decode %s", conv.Benchmark, perSpanText(conv.NsPerSpan, conv.CPUPerNs), perSpanText(conv.OTLPNs, conv.OTLPCPUNs))
+	logf("%s %s; OTLP decode %s", conv.Benchmark, perSpanText(conv.NsPerSpan, conv.CPUNs), perSpanText(conv.OTLPNs, conv.OTLPCPUNs))
 
 	perTrace := spansPerTrace(vendor, o.seed)
 	sizes := append([]int(nil), o.sizes...)
