@@ -6,7 +6,7 @@ BIN := $(CURDIR)/bin
 OCB := $(BIN)/ocb-$(OCB_VERSION)
 DIST := $(CURDIR)/_build/otelcol-llmtrace
 
-.PHONY: help build test test-short test-e2e bench demo demo-note generate lint tools clean
+.PHONY: help build test test-short test-e2e bench bench-e2e demo demo-note generate lint tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -55,6 +55,13 @@ test: lint ## everything: unit, simulator and end-to-end tests
 
 bench: ## benchmarks: vendor conversion next to the OTLP JSON decoder
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+# Backfills of about 100k and 1M spans per registered vendor through the
+# built distribution (file_storage, nop exporter), next to the conversion
+# benchmarks and the APIs' minimum; results in _build/bench-e2e.md and .json.
+# Options: BENCH_E2E_FLAGS='--vendors opik --max-run 30m' (go run ./cmd/benche2e --help).
+bench-e2e: build ## backfill ~100k and ~1M spans per vendor through the collector and report the cost (about 40 min; not in make test)
+	set -o pipefail; $(GO) run ./cmd/benche2e --collector $(DIST) --json _build/bench-e2e.json $(BENCH_E2E_FLAGS) | tee _build/bench-e2e.md
 
 bin/vendorsim: $(shell find cmd internal -name '*.go')
 	$(GO) build -o $@ ./cmd/vendorsim
