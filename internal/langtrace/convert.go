@@ -24,7 +24,6 @@ type converter struct {
 	// to drop rows Langtrace stored twice.
 	seen map[pcommon.SpanID]int
 	dec  decoder
-	keys interner // shares attribute key strings
 	// attrHint remembers the attribute count of spans by name, to size
 	// their attribute maps at once.
 	attrHint map[string]int
@@ -221,7 +220,7 @@ func (c *converter) span(w *wireSpan, traceID pcommon.TraceID, spanID pcommon.Sp
 		hint, known := c.attrHint[w.Name]
 		attrs.EnsureCapacity(hint)
 		c.attributeText(w.Attributes, attrs)
-		if !known && len(c.attrHint) < maxInterned {
+		if !known && len(c.attrHint) < maxAttrHints {
 			c.attrHint[w.Name] = attrs.Len() + 4 // room for the added GenAI names
 		}
 	}
@@ -353,30 +352,30 @@ func parseTraceState(raw string) (string, bool) {
 		b.WriteString(v)
 	}
 	var sc scanner
-	sc.reset([]byte(s))
+	sc.Reset([]byte(s))
 	if s[0] == '{' {
-		sc.open('{')
-		for sc.more('}') {
-			k := string(sc.key())
-			add(k, sc.str())
+		sc.Open('{')
+		for sc.More('}') {
+			k := string(sc.Key())
+			add(k, sc.Str())
 		}
 	} else {
-		sc.open('[')
-		for sc.more(']') {
+		sc.Open('[')
+		for sc.More(']') {
 			var pair []string
-			if sc.open('[') {
-				for sc.more(']') {
-					pair = append(pair, sc.str())
+			if sc.Open('[') {
+				for sc.More(']') {
+					pair = append(pair, sc.Str())
 				}
 			}
 			if len(pair) != 2 {
-				sc.fail("not a pair")
+				sc.Fail("not a pair")
 				break
 			}
 			add(pair[0], pair[1])
 		}
 	}
-	if sc.done() != nil {
+	if sc.Done() != nil {
 		return "", false
 	}
 	return b.String(), true
