@@ -2,6 +2,7 @@ package convert
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
@@ -36,6 +37,8 @@ type Scanner struct {
 	// beyond float64 is kept as its literal text (Str), and each run of
 	// invalid bytes becomes one U+FFFD.
 	Strict bool
+	// MaxDepth bounds nesting (0: 10000, as encoding/json and jsoniter).
+	MaxDepth int
 
 	buf   []byte
 	pos   int
@@ -79,10 +82,10 @@ const (
 	maxInternedLen = 128
 )
 
-// Reset points s at the document b, keeping Strict, the reused buffer and
-// the interned keys.
+// Reset points s at the document b, keeping Strict, MaxDepth, the reused
+// buffer and the interned keys.
 func (s *Scanner) Reset(b []byte) {
-	*s = Scanner{Strict: s.Strict, buf: b, scratch: Reuse(s.scratch), keys: s.keys}
+	*s = Scanner{Strict: s.Strict, MaxDepth: s.MaxDepth, buf: b, scratch: Reuse(s.scratch), keys: s.keys}
 }
 
 // Reuse empties a buffer for the next document, or drops it when it grew
@@ -93,6 +96,9 @@ func Reuse(b []byte) []byte {
 	}
 	return b[:0]
 }
+
+// Pos is the offset of the next byte to read.
+func (s *Scanner) Pos() int { return s.pos }
 
 // Err is the first error of the scan.
 func (s *Scanner) Err() error { return s.err }
@@ -156,8 +162,8 @@ func (s *Scanner) Open(c byte) bool {
 	switch s.ws() {
 	case c:
 		s.depth++
-		if s.depth > maxDepth {
-			s.Fail("nesting deeper than %d", maxDepth)
+		if limit := cmp.Or(s.MaxDepth, maxDepth); s.depth > limit {
+			s.Fail("nesting deeper than %d", limit)
 			return false
 		}
 		s.pos++

@@ -274,3 +274,19 @@ func TestUnquote(t *testing.T) {
 		assert.False(t, ok, "%q", in)
 	}
 }
+
+// Unquote decodes string content as encoding/json does.
+func FuzzUnquote(f *testing.F) {
+	for _, s := range []string{``, `plain`, `a\"b\\c\/d\n`, `\u00e9\ud83d\ude00`, "\xff", `\ud800\ud800\udc00`, `\x`, "a\x01", strings.Repeat(`x\"`, 40)} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, ok := Unquote(raw)
+		var want string
+		err := json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &want)
+		if (err == nil) != ok {
+			t.Fatalf("%q: encoding/json error %v, Unquote ok %v", raw, err, ok)
+		}
+		assert.Equal(t, want, got, "%q", raw)
+	})
+}

@@ -37,13 +37,17 @@ type converter struct {
 	scratch ptrace.Span
 	// attrHint is the attribute capacity reserved for the next span.
 	attrHint int
+	// json decodes attribute objects (strict: convert.JSONToMap's rules,
+	// and the nesting bound of the envelope's scanner).
+	json convert.Scanner
 }
 
 func newConverter(project, service string, warn func()) *converter {
 	if warn == nil {
 		warn = func() {}
 	}
-	return &converter{project: project, service: service, warn: warn, keys: map[string]string{}, scratch: ptrace.NewSpan()}
+	return &converter{project: project, service: service, warn: warn, keys: map[string]string{}, scratch: ptrace.NewSpan(),
+		json: convert.Scanner{Strict: true, MaxDepth: maxDepth}}
 }
 
 // logLookup returns the request log with an id, nil when it is unknown.

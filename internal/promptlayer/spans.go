@@ -141,7 +141,7 @@ func (c *converter) member(sc *scanner, s ptrace.Span, txt *spanText, key []byte
 	case "context":
 		c.readContext(sc, txt)
 	case "attributes":
-		c.attributes(sc.value(), s.Attributes())
+		c.attributes(sc, s.Attributes())
 	case "resource":
 		if raw := sc.value(); len(raw) > 0 && raw[0] == '{' {
 			txt.resource = raw
@@ -214,7 +214,7 @@ func (c *converter) decodeResource(raw []byte, attrs pcommon.Map) string {
 	sc.object(func(key []byte) bool {
 		switch string(key) {
 		case "attributes":
-			c.attributes(sc.value(), attrs)
+			c.attributes(sc, attrs)
 		case "schema_url":
 			schemaURL = c.text(sc)
 		default:
