@@ -575,19 +575,19 @@ func (s *Scanner) Null() {
 	s.literal("null")
 }
 
-// Skip reads and discards the next value. It checks the structure, not
-// the content of strings and numbers.
+// Skip reads and discards the next value. Not strict, it checks the
+// structure only, not the content of strings and numbers; strict, it
+// rejects what Value rejects.
 func (s *Scanner) Skip() {
 	switch s.Peek() {
 	case KindString:
-		end, ok := stringEnd(s.buf, s.pos+1)
-		if !ok {
-			s.Fail("unterminated string")
-			return
-		}
-		s.pos = end + 1
+		s.skipString()
 	case KindNumber:
-		s.Num()
+		if s.Strict {
+			s.Float()
+		} else {
+			s.Num()
+		}
 	case KindBool:
 		s.Bool()
 	case KindNull:
@@ -614,6 +614,58 @@ func (s *Scanner) Skip() {
 			}
 		}
 	}
+}
+
+// skipString skips the string at the cursor; in strict mode its escapes and
+// control characters are checked.
+func (s *Scanner) skipString() {
+	if !s.Strict {
+		end, ok := stringEnd(s.buf, s.pos+1)
+		if !ok {
+			s.Fail("unterminated string")
+			return
+		}
+		s.pos = end + 1
+		return
+	}
+	b := s.buf
+	for i := s.pos + 1; ; {
+		j, _ := stringSpecial(b, i, true)
+		switch {
+		case j >= len(b):
+			s.Fail("unterminated string")
+			return
+		case b[j] == '"':
+			s.pos = j + 1
+			return
+		case b[j] < 0x20:
+			s.pos = j
+			s.Fail("control character %#02x in string", b[j])
+			return
+		}
+		n, ok := escapeLen(b[j:])
+		if !ok {
+			s.Fail("invalid escape in string")
+			return
+		}
+		i = j + n
+	}
+}
+
+// escapeLen is the length of the valid escape sequence at the start of e,
+// which starts with a backslash.
+func escapeLen(e []byte) (int, bool) {
+	if len(e) < 2 {
+		return 0, false
+	}
+	switch e[1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2, true
+	case 'u':
+		_, ok := hex4(e[2:])
+		return 6, ok
+	}
+	return 0, false
 }
 
 // Raw reads the next value and returns its JSON text (a slice of the
@@ -706,6 +758,25 @@ func (s *Scanner) number(dest pcommon.Value) {
 	default:
 		dest.SetStr(string(lit))
 	}
+}
+
+// Float reads a number into a float64; an invalid number or one beyond
+// the float64 range is an error.
+func (s *Scanner) Float() float64 {
+	lit := s.Num()
+	if s.err != nil {
+		return 0
+	}
+	if _, ok := scanNumber(unsafeString(lit)); !ok {
+		s.Fail("invalid number %q", lit)
+		return 0
+	}
+	f, err := strconv.ParseFloat(unsafeString(lit), 64)
+	if err != nil {
+		s.Fail("number %q beyond the float64 range", lit)
+		return 0
+	}
+	return f
 }
 
 // Intern returns a string with the bytes of b, shared by every call with
