@@ -39,6 +39,9 @@ type Scanner struct {
 	Strict bool
 	// MaxDepth bounds nesting (0: 10000, as encoding/json and jsoniter).
 	MaxDepth int
+	// Strings, when set, makes the strings of Str and Value (attribute
+	// values), so that they share allocations.
+	Strings *Strings
 
 	buf   []byte
 	pos   int
@@ -82,10 +85,10 @@ const (
 	maxInternedLen = 128
 )
 
-// Reset points s at the document b, keeping Strict, MaxDepth, the reused
-// buffer and the interned keys.
+// Reset points s at the document b, keeping its settings (Strict,
+// MaxDepth, Strings), the reused buffer and the interned keys.
 func (s *Scanner) Reset(b []byte) {
-	*s = Scanner{Strict: s.Strict, MaxDepth: s.MaxDepth, buf: b, scratch: Reuse(s.scratch), keys: s.keys}
+	*s = Scanner{Strict: s.Strict, MaxDepth: s.MaxDepth, Strings: s.Strings, buf: b, scratch: Reuse(s.scratch), keys: s.keys}
 }
 
 // Reuse empties a buffer for the next document, or drops it when it grew
@@ -233,10 +236,13 @@ func (s *Scanner) Bytes() []byte {
 	return out
 }
 
-// Str reads a string value into a new string.
+// Str reads a string value into a new string (from Strings when set).
 func (s *Scanner) Str() string {
 	out, buf := s.readString(s.scratch[:0])
 	s.scratch = buf
+	if s.Strings != nil {
+		return s.Strings.String(out)
+	}
 	return string(out)
 }
 

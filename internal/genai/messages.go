@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Part types of the GenAI message JSON schema.
@@ -77,7 +78,7 @@ type Part struct {
 // strings, json.RawMessage verbatim when valid); HTML characters are not
 // escaped. A nil or empty msgs gives "[]".
 func MessagesJSON(msgs []Message) string {
-	b := make([]byte, 0, 64*len(msgs)+2)
+	b := make([]byte, 0, messagesSize(msgs))
 	b = append(b, '[')
 	for i, m := range msgs {
 		if i > 0 {
@@ -98,7 +99,28 @@ func MessagesJSON(msgs []Message) string {
 		b = append(b, '}')
 	}
 	b = append(b, ']')
-	return string(b)
+	// b is not used after this: the string takes its bytes without a copy.
+	return unsafe.String(unsafe.SliceData(b), len(b)) //nolint:gosec // b is never written again
+}
+
+// messagesSize estimates the length of the JSON of msgs (exact for text
+// parts without characters to escape), so that it is built in one
+// allocation.
+func messagesSize(msgs []Message) int {
+	n := 2
+	for _, m := range msgs {
+		n += len(`{"role":"","parts":[]},`) + len(m.Role)
+		if m.Name != "" {
+			n += len(`,"name":""`) + len(m.Name)
+		}
+		if m.FinishReason != "" {
+			n += len(`,"finish_reason":""`) + len(m.FinishReason)
+		}
+		for _, p := range m.Parts {
+			n += len(`{"type":"","content":""},`) + len(p.Type) + len(p.Content) + len(p.ID) + len(p.Name) + len(p.URI) + len(p.Modality) + len(p.MimeType)
+		}
+	}
+	return n
 }
 
 // PartsJSON renders a bare JSON array of parts, the shape of

@@ -17,10 +17,14 @@ import (
 // genai.ChatMessages on the decoded value, which gives the same result for
 // the plain shapes.
 //
-// The strings of the messages view raw or c.chatText: they are only valid
-// until the next call, long enough to render them (genai.MessagesJSON).
+// The messages, their parts and their strings live in buffers of the
+// converter and view raw: they are only valid until the next call, long
+// enough to render them (genai.MessagesJSON).
 func (c *converter) chatMessages(raw []byte) ([]genai.Message, bool) {
 	c.chatText = convert.Reuse(c.chatText)
+	clear(c.msgs) // drop the views of the previous content
+	clear(c.parts)
+	c.msgs, c.parts = c.msgs[:0], c.parts[:0]
 	if msgs, ok, sure := c.plainChat(raw); sure {
 		return msgs, ok
 	}
@@ -128,7 +132,7 @@ func (c *converter) chatMember(s *convert.Scanner, sh *chatShape) bool {
 			return true
 		}
 		if t := c.text(s); t != "" {
-			sh.single.Parts = []genai.Part{{Type: genai.PartText, Content: t}}
+			sh.single.Parts = c.textParts(t)
 		}
 	case "type", "kwargs":
 		sh.hasType, sh.other = true, true
@@ -142,16 +146,22 @@ func (c *converter) chatMember(s *convert.Scanner, sh *chatShape) bool {
 
 // plainMessages reads an array of {role, content: string} messages.
 func (c *converter) plainMessages(s *convert.Scanner) ([]genai.Message, bool) {
-	var msgs []genai.Message
+	start := len(c.msgs)
 	s.Open('[')
 	for s.More(']') {
 		m, ok := c.plainMessage(s)
 		if !ok {
-			return msgs, false
+			return nil, false
 		}
-		msgs = append(msgs, m)
+		c.msgs = append(c.msgs, m)
 	}
-	return msgs, true
+	return c.msgs[start:len(c.msgs):len(c.msgs)], true
+}
+
+// textParts returns the parts of a message whose content is text.
+func (c *converter) textParts(text string) []genai.Part {
+	c.parts = append(c.parts, genai.Part{Type: genai.PartText, Content: text})
+	return c.parts[len(c.parts)-1 : len(c.parts) : len(c.parts)]
 }
 
 // plainMessage reads one {role, content: string} object; anything else
@@ -171,7 +181,7 @@ func (c *converter) plainMessage(s *convert.Scanner) (genai.Message, bool) {
 		case string(key) == "content" && s.Peek() == convert.KindString:
 			hasContent = true
 			if t := c.text(s); t != "" {
-				m.Parts = []genai.Part{{Type: genai.PartText, Content: t}}
+				m.Parts = c.textParts(t)
 			}
 		default:
 			return m, false
@@ -188,19 +198,19 @@ func (c *converter) plainMessage(s *convert.Scanner) (genai.Message, bool) {
 
 // plainChoices reads [{index, message, finish_reason, logprobs: null}].
 func (c *converter) plainChoices(s *convert.Scanner) ([]genai.Message, bool) {
-	var msgs []genai.Message
+	start := len(c.msgs)
 	s.Open('[')
 	for s.More(']') {
 		if s.Peek() != convert.KindObject {
-			return msgs, false
+			return nil, false
 		}
 		m, ok := c.plainChoice(s)
 		if !ok {
-			return msgs, false
+			return nil, false
 		}
-		msgs = append(msgs, m)
+		c.msgs = append(c.msgs, m)
 	}
-	return msgs, true
+	return c.msgs[start:len(c.msgs):len(c.msgs)], true
 }
 
 // plainChoice reads one choice object.

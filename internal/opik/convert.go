@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -53,19 +54,34 @@ type converter struct {
 	// chatText receives the unescaped strings of chat messages while they
 	// are rendered (see chatMessages).
 	chatText []byte
+	// strs makes the attribute strings of the trace being converted.
+	strs convert.Strings
+	// The span tree of the trace being converted (reused from trace to
+	// trace).
+	ids     []pcommon.SpanID
+	known   map[pcommon.SpanID]struct{}
+	parents map[pcommon.SpanID]pcommon.SpanID
+	// msgs and parts hold the plain chat messages being rendered (see
+	// chatMessages).
+	msgs  []genai.Message
+	parts []genai.Part
 }
 
 func newConverter(project, service string, warn func()) *converter {
 	if warn == nil {
 		warn = func() {}
 	}
-	return &converter{project: project, service: service, warn: warn, scan: convert.Scanner{Strict: true}, keys: keyCache{}}
+	c := &converter{project: project, service: service, warn: warn, scan: convert.Scanner{Strict: true}, keys: keyCache{},
+		known: map[pcommon.SpanID]struct{}{}, parents: map[pcommon.SpanID]pcommon.SpanID{}}
+	c.scan.Strings = &c.strs
+	return c
 }
 
 // trace converts one Opik trace and its spans into one span tree: a root
 // span for the trace (Opik's trace is not a span) and one span per Opik
 // span. It never fails: what cannot be converted is counted as a warning.
 func (c *converter) trace(tr *record, spans []*record) poll.Trace {
+	c.strs.Reset() // the trace's strings share no chunk with another trace
 	td, out := poll.NewTraceSpans(Name, c.project, c.service, len(spans)+1)
 	traceID := c.traceID(tr.ID)
 	rootID := c.spanID(tr.ID)
@@ -83,14 +99,16 @@ func (c *converter) trace(tr *record, spans []*record) poll.Trace {
 	}
 
 	updated, _ := convert.ParseTime(tr.LastUpdatedAt)
-	ids := make([]pcommon.SpanID, len(spans))
-	known := make(map[pcommon.SpanID]struct{}, len(spans)+1)
+	ids := slices.Grow(c.ids[:0], len(spans))[:len(spans)]
+	c.ids = ids
+	known, parents := c.known, c.parents
+	clear(known)
+	clear(parents)
 	known[rootID] = struct{}{}
 	for i, sp := range spans {
 		ids[i] = c.spanID(sp.ID)
 		known[ids[i]] = struct{}{}
 	}
-	parents := make(map[pcommon.SpanID]pcommon.SpanID, len(spans))
 	for i, sp := range spans {
 		s := out.AppendEmpty()
 		s.SetTraceID(traceID)
@@ -556,7 +574,7 @@ func (c *converter) putContent(attrs pcommon.Map, raw []byte, rawKey, messagesKe
 		}
 		raw = unsafe.Slice(unsafe.StringData(s), len(s)) // only read
 	} else {
-		attrs.PutStr(rawKey, string(raw))
+		attrs.PutStr(rawKey, c.strs.String(raw))
 		if !bytes.Contains(raw, []byte(`"role"`)) {
 			return
 		}

@@ -103,6 +103,7 @@ func ignoredField(k string) bool {
 func decodePage(body []byte) (listPage, error) {
 	p := listPage{Total: -1}
 	d := pageDecoder{s: convert.Scanner{Strict: true}}
+	d.s.Strings = &d.strs
 	s := &d.s
 	s.Reset(body)
 	if s.Peek() != convert.KindObject {
@@ -147,8 +148,10 @@ func decodePage(body []byte) (listPage, error) {
 // pageDecoder reads the records of one answer.
 type pageDecoder struct {
 	s convert.Scanner
-	// arena receives the raw JSON values (see rawValue).
+	// arena receives the raw JSON values (see rawValue), strs the strings
+	// of the records: both live as long as the page's records.
 	arena []byte
+	strs  convert.Strings
 }
 
 // record decodes one trace or span object.
