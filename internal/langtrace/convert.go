@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/llmtrace/llmtrace/internal/convert"
+	"github.com/llmtrace/llmtrace/internal/genai"
 	"github.com/llmtrace/llmtrace/internal/poll"
 )
 
@@ -34,19 +35,31 @@ type converter struct {
 	// textBuf and nestedBuf receive unescaped JSON text that is parsed at
 	// once.
 	textBuf, nestedBuf []byte
+	// strs makes the strings of the trace being converted: span names and
+	// attribute values share allocations.
+	strs convert.Strings
+	// msgs and parts hold the chat messages of the span being converted
+	// while they are rendered (see chatMessages).
+	msgs  []genai.Message
+	parts []genai.Part
 }
 
 func newConverter(project, serviceName string, warn func()) *converter {
 	if warn == nil {
 		warn = func() {}
 	}
-	return &converter{
+	c := &converter{
 		project:     project,
 		serviceName: serviceName,
 		warn:        warn,
 		seen:        map[pcommon.SpanID]int{},
 		attrHint:    map[string]int{},
 	}
+	c.dec.strs = &c.strs
+	for _, s := range []*scanner{&c.dec.scan, &c.docScan, &c.listScan, &c.nestedScan} {
+		s.Strings = &c.strs
+	}
+	return c
 }
 
 // page converts a response body into its traces and pagination metadata.
@@ -166,6 +179,9 @@ func (c *converter) spanID(w *wireSpan) pcommon.SpanID {
 
 // parentID parses the parent span id; "" (and an all-zero id) means root.
 func (c *converter) parentID(raw []byte) pcommon.SpanID {
+	if len(raw) == 0 {
+		return pcommon.NewSpanIDEmpty() // a root (without convert.SpanID's error)
+	}
 	id, err := convert.SpanID(unsafeString(raw))
 	switch {
 	case err == nil:
@@ -309,6 +325,9 @@ func parseStatus(raw []byte) (ptrace.StatusCode, bool) {
 
 // parseSmallInt reads an integer literal, also written as a float ("2.0").
 func parseSmallInt(s string) (int, bool) {
+	if strings.IndexAny(s, "0123456789") < 0 {
+		return 0, false // no number (and no strconv error to allocate)
+	}
 	if n, err := strconv.Atoi(s); err == nil {
 		return n, true
 	}

@@ -73,7 +73,7 @@ func (c *converter) event(s *scanner, ev ptrace.SpanEvent) {
 			if !ok {
 				c.warn()
 			}
-			ev.SetName(string(b))
+			ev.SetName(c.strs.String(b))
 		case "timestamp", "time", "timeUnixNano", "time_unix_nano":
 			t, ok := readTime(s)
 			if !ok {
@@ -166,7 +166,7 @@ func (c *converter) nestedJSON(text []byte, v pcommon.Value) {
 		i++
 	}
 	if i == len(text) || (text[i] != '[' && text[i] != '{') {
-		v.SetStr(string(text))
+		v.SetStr(c.strs.String(text))
 		return
 	}
 	s := &c.nestedScan
@@ -174,7 +174,7 @@ func (c *converter) nestedJSON(text []byte, v pcommon.Value) {
 	s.Value(v)
 	if s.Done() != nil {
 		c.warn()
-		v.SetStr(string(text))
+		v.SetStr(c.strs.String(text))
 	}
 }
 

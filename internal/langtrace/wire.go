@@ -58,6 +58,9 @@ type decoder struct {
 	// arena holds the unescaped JSON text of the trace being read.
 	arena []byte
 	spans []wireSpan
+	// strs makes the strings of the trace being read and converted (the
+	// converter's, started anew for each trace).
+	strs *convert.Strings
 }
 
 // decodePage reads a response body and hands every trace (the spans of one
@@ -106,6 +109,7 @@ func (d *decoder) readTraces(meta *pageMeta, onTrace func([]wireSpan)) {
 			for s.More(']') {
 				spans = spans[:0]
 				d.arena = convert.Reuse(d.arena)
+				d.strs.Reset() // the trace's strings share no chunk with another trace
 				switch s.Peek() {
 				case convert.KindArray:
 					s.Open('[')
@@ -161,7 +165,7 @@ func (d *decoder) readSpan(w *wireSpan) {
 	for s.More('}') {
 		switch string(s.Key()) {
 		case "name":
-			w.Name = string(w.scalar(s))
+			w.Name = d.strs.String(w.scalar(s))
 		case "trace_id", "traceId":
 			w.TraceID = w.scalar(s)
 		case "span_id", "spanId":
@@ -169,7 +173,7 @@ func (d *decoder) readSpan(w *wireSpan) {
 		case "parent_id", "parentId", "parent_span_id", "parentSpanId":
 			w.ParentID = w.scalar(s)
 		case "trace_state", "traceState":
-			w.TraceState = string(w.scalar(s))
+			w.TraceState = d.strs.String(w.scalar(s))
 		case "context": // the python SDK's to_json shape
 			if !s.Open('{') {
 				continue
@@ -181,7 +185,7 @@ func (d *decoder) readSpan(w *wireSpan) {
 				case "span_id":
 					w.SpanID = w.scalar(s)
 				case "trace_state":
-					w.TraceState = string(w.scalar(s))
+					w.TraceState = d.strs.String(w.scalar(s))
 				default:
 					s.Skip()
 				}
@@ -195,7 +199,7 @@ func (d *decoder) readSpan(w *wireSpan) {
 		case "status_code":
 			w.StatusCode = w.scalar(s)
 		case "status_message", "status_description":
-			w.StatusMessage = string(w.scalar(s))
+			w.StatusMessage = d.strs.String(w.scalar(s))
 		case "status": // {"status_code"|"code", "description"|"message"}
 			if s.Peek() != convert.KindObject {
 				w.StatusCode = w.scalar(s)
@@ -207,7 +211,7 @@ func (d *decoder) readSpan(w *wireSpan) {
 				case "status_code", "code":
 					w.StatusCode = w.scalar(s)
 				case "description", "message":
-					w.StatusMessage = string(w.scalar(s))
+					w.StatusMessage = d.strs.String(w.scalar(s))
 				default:
 					s.Skip()
 				}
