@@ -274,55 +274,56 @@ func (s *Scanner) readString(dst []byte) (out, buf []byte) {
 	}
 	b := s.buf
 	start := s.pos + 1
-	i, ascii := s.plain(b, start)
+	i, ascii := stringSpecial(b, start, s.Strict)
 	if i < len(b) && b[i] == '"' {
 		s.pos = i + 1
 		return s.validUTF8(b[start:i], ascii), dst
 	}
+	return s.unescape(dst, start, i, ascii)
+}
+
+// unescape is readString for content with escapes (or control
+// characters): b[i] is the first special byte after start. It unescapes
+// run by run; the escapes of nested JSON (\" and \\) come every few
+// bytes and are handled inline.
+func (s *Scanner) unescape(dst []byte, start, i int, ascii bool) (out, buf []byte) {
+	b := s.buf
 	from := len(dst)
 	dst = append(dst, b[start:i]...)
 	for i < len(b) {
-		// b[i] is a backslash.
-		n, ok := 0, false
-		dst, n, ok = appendEscape(dst, b[i:])
-		if !ok {
-			s.Fail("invalid escape in string")
-			return nil, dst
+		switch c := b[i]; {
+		case c == '"':
+			s.pos = i + 1
+			return s.validUTF8(dst[from:], ascii), dst
+		case c != '\\': // a control character
+			if s.Strict {
+				s.pos = i
+				s.Fail("control character %#02x in string", c)
+				return nil, dst
+			}
+			dst = append(dst, c)
+			i++
+		case i+1 < len(b) && (b[i+1] == '"' || b[i+1] == '\\'):
+			dst = append(dst, b[i+1])
+			i += 2
+		default:
+			n, ok := 0, false
+			dst, n, ok = appendEscape(dst, b[i:])
+			if !ok {
+				s.Fail("invalid escape in string")
+				return nil, dst
+			}
+			i += n
 		}
-		i += n
-		j, a := s.plain(b, i)
+		j, a := stringSpecial(b, i, s.Strict)
 		ascii = ascii && a
 		dst = append(dst, b[i:j]...)
 		i = j
-		if i < len(b) && b[i] == '"' {
-			s.pos = i + 1
-			return s.validUTF8(dst[from:], ascii), dst
-		}
 	}
 	if s.err == nil {
 		s.Fail("unterminated string")
 	}
 	return nil, dst
-}
-
-// plain returns the index of the first quote or backslash of b at or after
-// i (len(b) when there is none; an error when a control character comes
-// first in strict mode), and whether the bytes before it are all ASCII.
-func (s *Scanner) plain(b []byte, i int) (int, bool) {
-	ascii := true
-	for {
-		j, a := stringSpecial(b, i, s.Strict)
-		ascii = ascii && a
-		if j >= len(b) || b[j] >= 0x20 {
-			return j, ascii
-		}
-		if s.Strict {
-			s.pos = j
-			s.Fail("control character %#02x in string", b[j])
-			return len(b), ascii
-		}
-		i = j + 1
-	}
 }
 
 // SWAR constants: one bit or byte value in every byte of a word.

@@ -290,3 +290,51 @@ func FuzzUnquote(f *testing.F) {
 		assert.Equal(t, want, got, "%q", raw)
 	})
 }
+
+// BenchmarkScannerText reads what Langtrace nests: an attribute object
+// JSON-encoded in a string, long plain text, chat messages encoded twice.
+func BenchmarkScannerText(b *testing.B) {
+	attrs := map[string]any{"langtrace.sdk.name": "langtrace-python-sdk", "langtrace.version": "3.3.14", "langtrace.service.type": "framework",
+		"langtrace.service.name": "langchain", "user.id": "user-12", "gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 1234,
+		"gen_ai.response.id": "chatcmpl-0123456789abcdef", "url.full": "https://api.openai.com/v1/"}
+	inner, _ := json.Marshal(attrs)
+	outer, _ := json.Marshal(string(inner))
+	long, _ := json.Marshal(strings.Repeat("the quick brown fox jumps over a lazy dog while langtrace records ", 5))
+	prompt, _ := json.Marshal([]map[string]string{{"role": "system", "content": strings.Repeat("You are a friendly agent. ", 8)}, {"role": "user", "content": "where is my order?"}})
+	promptOuter, _ := json.Marshal(string(prompt))
+	docs := [][]byte{outer, long, promptOuter}
+	var s Scanner
+	var arena []byte
+	n := 0
+	for _, d := range docs {
+		n += len(d)
+	}
+	b.SetBytes(int64(n))
+	for b.Loop() {
+		for _, d := range docs {
+			s.Reset(d)
+			arena = arena[:0]
+			s.TextInto(&arena)
+		}
+	}
+}
+
+func TestStrings(t *testing.T) {
+	var a Strings
+	var got []string
+	var want []string
+	for i := range 2000 {
+		w := strings.Repeat(string(rune('a'+i%26)), i%300)
+		want = append(want, w)
+		buf := []byte(w)
+		got = append(got, a.String(buf))
+		clear(buf) // the string must not share the caller's bytes
+		if i%500 == 0 {
+			a.Reset()
+		}
+	}
+	assert.Equal(t, want, got)
+	long := strings.Repeat("x", maxArenaString+1)
+	assert.Equal(t, long, a.String([]byte(long)))
+	assert.Empty(t, a.String(nil))
+}

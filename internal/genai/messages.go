@@ -78,27 +78,7 @@ type Part struct {
 // strings, json.RawMessage verbatim when valid); HTML characters are not
 // escaped. A nil or empty msgs gives "[]".
 func MessagesJSON(msgs []Message) string {
-	b := make([]byte, 0, messagesSize(msgs))
-	b = append(b, '[')
-	for i, m := range msgs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"role":`...)
-		b = appendString(b, m.Role)
-		b = append(b, `,"parts":`...)
-		b = appendParts(b, m.Parts)
-		if m.Name != "" {
-			b = append(b, `,"name":`...)
-			b = appendString(b, m.Name)
-		}
-		if m.FinishReason != "" {
-			b = append(b, `,"finish_reason":`...)
-			b = appendString(b, m.FinishReason)
-		}
-		b = append(b, '}')
-	}
-	b = append(b, ']')
+	b := AppendMessagesJSON(make([]byte, 0, messagesSize(msgs)), msgs)
 	// b is not used after this: the string takes its bytes without a copy.
 	return unsafe.String(unsafe.SliceData(b), len(b)) //nolint:gosec // b is never written again
 }
@@ -210,6 +190,10 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && plainWord(s[i:i+8]) {
+			i += 8
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -253,6 +237,18 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainWord reports whether the eight bytes of w are ASCII that JSON
+// strings keep as they are (no quote, backslash or control character),
+// testing them at once.
+func plainWord(w string) bool {
+	const lsbs, msbs = 0x0101010101010101, 0x8080808080808080
+	x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	q := x ^ (lsbs * '"')
+	e := x ^ (lsbs * '\\')
+	return (x|((q-lsbs)&^q)|((e-lsbs)&^e)|((x-lsbs*0x20)&^x))&msbs == 0
 }
 
 // appendAny appends v as JSON.
