@@ -22,6 +22,8 @@ type scanner struct {
 	i     int
 	depth int
 	err   error
+	// strs, when set, makes the strings of text.
+	strs *convert.Strings
 }
 
 // maxDepth bounds nesting, so that hostile input cannot exhaust the stack.
@@ -259,6 +261,9 @@ func (s *scanner) text() (string, bool) {
 		}
 		if !escaped {
 			if utf8.Valid(raw) {
+				if s.strs != nil {
+					return s.strs.String(raw), true
+				}
 				return string(raw), true
 			}
 			return strings.ToValidUTF8(string(raw), "\uFFFD"), true

@@ -70,7 +70,7 @@ func (c *converter) readEvents(raw []byte, dst ptrace.SpanEventSlice) {
 		c.unexpected(raw)
 		return
 	}
-	sc := &scanner{b: raw}
+	sc := &scanner{b: raw, strs: &c.strs}
 	sc.array(func() bool {
 		if sc.peek() != '{' {
 			c.warn()
@@ -117,7 +117,7 @@ func (c *converter) readLinks(raw []byte, dst ptrace.SpanLinkSlice, hexID string
 		c.unexpected(raw)
 		return
 	}
-	sc := &scanner{b: raw}
+	sc := &scanner{b: raw, strs: &c.strs}
 	sc.array(func() bool {
 		if sc.peek() != '{' {
 			c.warn()
