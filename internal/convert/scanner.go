@@ -590,11 +590,7 @@ func (s *Scanner) Skip() {
 	case KindString:
 		s.skipString()
 	case KindNumber:
-		if s.Strict {
-			s.Float()
-		} else {
-			s.Num()
-		}
+		s.skipNumber()
 	case KindBool:
 		s.Bool()
 	case KindNull:
@@ -602,7 +598,7 @@ func (s *Scanner) Skip() {
 	case KindObject:
 		if s.Open('{') {
 			for s.More('}') {
-				s.Key()
+				s.skipKey()
 				s.Skip()
 			}
 		}
@@ -619,6 +615,50 @@ func (s *Scanner) Skip() {
 			} else {
 				s.Fail("unexpected character %q", s.buf[s.pos])
 			}
+		}
+	}
+}
+
+// skipKey skips a member's key and the colon after it. Strict, the key is
+// checked, not decoded; otherwise it is decoded (an invalid escape is an
+// error, as Langtrace's reader always had it).
+func (s *Scanner) skipKey() {
+	if !s.Strict {
+		s.Key()
+		return
+	}
+	if s.ws() != '"' {
+		if s.err == nil {
+			s.Fail("expected a string")
+		}
+		return
+	}
+	s.skipString()
+	if s.ws() != ':' {
+		if s.err == nil {
+			s.Fail("expected ':'")
+		}
+		return
+	}
+	s.pos++
+}
+
+// skipNumber skips a number; in strict mode it is checked as Float checks
+// it, parsing only literals that could be beyond the float64 range.
+func (s *Scanner) skipNumber() {
+	lit := s.Num()
+	if !s.Strict || s.err != nil {
+		return
+	}
+	isInt, ok := scanNumber(unsafeString(lit))
+	switch {
+	case !ok:
+		s.Fail("invalid number %q", lit)
+	case isInt && len(lit) <= 300:
+		// Up to 300 digits, an integer is within the float64 range.
+	default:
+		if _, err := strconv.ParseFloat(unsafeString(lit), 64); err != nil {
+			s.Fail("number %q beyond the float64 range", lit)
 		}
 	}
 }

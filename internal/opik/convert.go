@@ -65,6 +65,10 @@ type converter struct {
 	// chatMessages).
 	msgs  []genai.Message
 	parts []genai.Part
+	// attrHint is the attribute capacity to reserve by record shape.
+	attrHint map[attrShape]int
+	// reasons receives a response's finish reasons.
+	reasons []string
 }
 
 func newConverter(project, service string, warn func()) *converter {
@@ -72,7 +76,7 @@ func newConverter(project, service string, warn func()) *converter {
 		warn = func() {}
 	}
 	c := &converter{project: project, service: service, warn: warn, scan: convert.Scanner{Strict: true}, keys: keyCache{},
-		known: map[pcommon.SpanID]struct{}{}, parents: map[pcommon.SpanID]pcommon.SpanID{}}
+		known: map[pcommon.SpanID]struct{}{}, parents: map[pcommon.SpanID]pcommon.SpanID{}, attrHint: map[attrShape]int{}}
 	c.scan.Strings = &c.strs
 	return c
 }
@@ -244,7 +248,12 @@ func (c *converter) attributes(s ptrace.Span, r *record, root bool) {
 		c.warn()
 	}
 	attrs := s.Attributes()
-	attrs.EnsureCapacity(attributeHint(r))
+	hint, learned := c.attrHint[attrShape{root, r.Type}]
+	if !learned {
+		hint = attributeHint(r)
+	}
+	attrs.EnsureCapacity(hint)
+	defer c.learnAttrs(attrShape{root, r.Type}, attrs)
 	if !root {
 		attrs.PutStr(attrSpanID, r.ID)
 		if r.Type != "" {
@@ -299,6 +308,23 @@ func (c *converter) attributes(s ptrace.Span, r *record, root bool) {
 	}
 	for i := range r.Extra {
 		c.putExtra(attrs, &r.Extra[i])
+	}
+}
+
+// attrShape is what the attribute count of a record depends on most.
+type attrShape struct {
+	root bool
+	typ  string
+}
+
+// learnAttrs remembers how many attributes a record of a shape became (a
+// little more, for the next record of the shape that has an extra one), so
+// that the next one reserves about what it needs: the estimate of
+// attributeHint is generous, and reserving too much costs as much as
+// growing.
+func (c *converter) learnAttrs(shape attrShape, attrs pcommon.Map) {
+	if _, ok := c.attrHint[shape]; ok || len(c.attrHint) < maxCachedKeys {
+		c.attrHint[shape] = attrs.Len() + 2
 	}
 }
 
@@ -603,7 +629,8 @@ func isEmpty(raw []byte) bool {
 // "chat.completion", model, id) is used the same way.
 func (c *converter) putResponse(attrs pcommon.Map, output []byte, h *metaHints) {
 	var model, id string
-	var reasons []string
+	reasons := c.reasons[:0]
+	defer func() { clear(reasons); c.reasons = reasons[:0] }()
 	if len(output) > 0 && output[0] == '{' {
 		s := c.reset(output)
 		s.Open('{')

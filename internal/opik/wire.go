@@ -152,11 +152,26 @@ type pageDecoder struct {
 	// of the records: both live as long as the page's records.
 	arena []byte
 	strs  convert.Strings
+	// extras and usage back the Extra and Usage of the page's records, one
+	// slice each instead of one per record.
+	extras []rawField
+	usage  []usageEntry
 }
 
 // record decodes one trace or span object.
 func (d *pageDecoder) record(r *record) {
 	s := &d.s
+	extras, usage := len(d.extras), len(d.usage)
+	defer func() {
+		// Full slice expressions: a record's slices never grow into the
+		// next record's entries.
+		if n := len(d.extras); n > extras {
+			r.Extra = d.extras[extras:n:n]
+		}
+		if n := len(d.usage); n > usage {
+			r.Usage = d.usage[usage:n:n]
+		}
+	}()
 	s.Open('{')
 	for s.More('}') {
 		key := s.Key()
@@ -190,7 +205,7 @@ func (d *pageDecoder) record(r *record) {
 		case "metadata":
 			r.Metadata = d.rawValue()
 		case "usage":
-			r.readUsage(s)
+			d.readUsage(r)
 		case "error_info":
 			r.readError(s)
 		case "total_estimated_cost":
@@ -206,7 +221,7 @@ func (d *pageDecoder) record(r *record) {
 			}
 			k := s.Intern(key) // the key's bytes are only valid until the next read
 			if raw := d.rawValue(); raw != nil {
-				r.Extra = append(r.Extra, rawField{Key: k, Raw: raw})
+				d.extras = append(d.extras, rawField{Key: k, Raw: raw})
 			}
 		}
 	}
@@ -227,7 +242,9 @@ func (r *record) str(s *convert.Scanner) string {
 	}
 }
 
-func (r *record) readUsage(s *convert.Scanner) {
+// readUsage reads the flat usage map into d.usage.
+func (d *pageDecoder) readUsage(r *record) {
+	s := &d.s
 	if s.Peek() != convert.KindObject {
 		r.skipUnexpected(s)
 		return
@@ -239,7 +256,7 @@ func (r *record) readUsage(s *convert.Scanner) {
 		case convert.KindNumber:
 			k := s.Intern(key)
 			if f := s.Float(); s.Err() == nil {
-				r.Usage = append(r.Usage, usageEntry{Key: k, Value: f})
+				d.usage = append(d.usage, usageEntry{Key: k, Value: f})
 			}
 		case convert.KindNull:
 			s.Null()
