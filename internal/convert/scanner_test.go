@@ -338,3 +338,32 @@ func TestStrings(t *testing.T) {
 	assert.Equal(t, long, a.String([]byte(long)))
 	assert.Empty(t, a.String(nil))
 }
+
+// A string reads as encoding/json reads it, whatever the arena it is
+// unescaped into already holds (which stays as it was).
+func FuzzScannerString(f *testing.F) {
+	for _, s := range []string{`plain`, `a\"b\\c\/d\n`, `{\"k\": \"v\", \"n\": 1}`, `\u00e9\ud83d\ude00`, "\xff\xfe", strings.Repeat(`x\"`, 40), strings.Repeat(`abcdefghij\\`, 9)} {
+		f.Add([]byte(s), uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, content []byte, prefill uint8) {
+		doc := append(append([]byte{'"'}, content...), '"')
+		var want string
+		wantErr := json.Unmarshal(doc, &want)
+		arena := make([]byte, int(prefill), int(prefill)+int(prefill%7))
+		for i := range arena {
+			arena[i] = byte(i)
+		}
+		before := append([]byte(nil), arena...)
+		s := Scanner{Strict: true}
+		s.Reset(doc)
+		got := s.TextInto(&arena)
+		err := s.Done()
+		if (wantErr == nil) != (err == nil) {
+			t.Fatalf("%q: encoding/json error %v, scanner error %v", doc, wantErr, err)
+		}
+		if err == nil {
+			assert.Equal(t, want, string(got), "%q", doc)
+			assert.Equal(t, string(before), string(arena[:len(before)]), "earlier arena content changed")
+		}
+	})
+}
