@@ -11,16 +11,21 @@ import "unsafe"
 // stays in memory as long as any of its strings does, so one arena serves
 // strings that live and die together: a converter calls Reset when it
 // starts a trace, so that the spans of a trace share chunks with no other
-// trace. Strings longer than a quarter chunk get an allocation of their
+// trace. The first chunk after Reset is sized after what the previous
+// trace used, so that a trace usually takes one chunk with little room
+// left over. Strings longer than maxArenaString get an allocation of their
 // own. The zero value is ready to use; an arena is used by one goroutine.
 type Strings struct {
 	buf []byte
+	// used counts the bytes since Reset; last is what the previous scope
+	// used.
+	used, last int
 }
 
 const (
-	stringsChunk     = 4 << 10
-	maxArenaString   = stringsChunk / 4
-	stringsChunkRoom = 32 // below this, a chunk is not worth keeping
+	minStringsChunk = 256
+	maxStringsChunk = 16 << 10
+	maxArenaString  = 1 << 10
 )
 
 // String returns a string with the bytes of b.
@@ -32,17 +37,22 @@ func (a *Strings) String(b []byte) string {
 		return string(b)
 	}
 	if cap(a.buf)-len(a.buf) < len(b) {
-		a.buf = make([]byte, 0, stringsChunk)
+		size := maxArenaString // the estimate was short: a chunk for the rest
+		if a.used == 0 {
+			size = min(max(a.last+a.last/8, minStringsChunk), maxStringsChunk)
+		}
+		a.buf = make([]byte, 0, max(size, len(b)))
 	}
 	start := len(a.buf)
 	a.buf = append(a.buf, b...)
+	a.used += len(b)
 	return unsafe.String(&a.buf[start], len(b)) //nolint:gosec // the bytes are never written again, see above
 }
 
-// Reset starts a new chunk for the next strings, unless the current one is
-// still empty.
+// Reset starts a new chunk for the next strings, unless none were made
+// since the last Reset.
 func (a *Strings) Reset() {
-	if len(a.buf) > 0 {
-		a.buf = nil
+	if a.used > 0 {
+		a.buf, a.last, a.used = nil, a.used, 0
 	}
 }
