@@ -18,11 +18,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
-// jsonAPI provides the pooled iterators. The iterator methods used here
-// (ReadString, ReadNumber, ReadMapCB, ...) behave the same under every
-// jsoniter configuration.
-var jsonAPI = jsoniter.ConfigFastest
-
 // PutJSON decodes the single JSON value raw and stores it in dest under key,
 // preserving its JSON type:
 //
@@ -65,54 +60,69 @@ func PutJSON(dest pcommon.Map, key string, raw []byte) error {
 // existed), and an error is returned: callers can count a warning and keep
 // the span.
 func JSONToMap(raw []byte, dest pcommon.Map) error {
-	iter := jsonAPI.BorrowIterator(raw)
-	defer jsonAPI.ReturnIterator(iter)
-	switch next := iter.WhatIsNext(); next {
-	case jsoniter.ObjectValue:
-	case jsoniter.NilValue:
-		iter.ReadNil()
-		return finish(iter)
-	case jsoniter.InvalidValue:
-		if iter.Error == io.EOF {
+	s := borrowScanner(raw)
+	defer returnScanner(s)
+	switch k := s.Peek(); k {
+	case KindObject:
+	case KindNull:
+		s.Null()
+		return malformed(s.Done())
+	case KindInvalid:
+		if s.pos >= len(raw) {
 			return errors.New("convert: malformed JSON: empty input")
 		}
-		return fmt.Errorf("convert: malformed JSON: unexpected %q at start", quoteLimit(string(raw[:min(len(raw), 16)])))
+		return fmt.Errorf("convert: malformed JSON: unexpected %q at start", quoteLimit(string(raw[s.pos:min(len(raw), s.pos+16)])))
 	default:
-		return fmt.Errorf("convert: JSON value is %s, want an object", typeName(next))
+		return fmt.Errorf("convert: JSON value is %s, want an object", kindName(k))
 	}
-	iter.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		key = validUTF8(key)
-		readValue(it, dest.PutEmpty(key))
-		if failed(it) {
-			dest.Remove(key)
-			return false
-		}
-		return true
-	})
-	return finish(iter)
+	s.Members(dest)
+	return malformed(s.Done())
 }
 
 // decodeValue decodes the single JSON value raw into dest.
 func decodeValue(raw []byte, dest pcommon.Value) error {
-	iter := jsonAPI.BorrowIterator(raw)
-	defer jsonAPI.ReturnIterator(iter)
-	readValue(iter, dest)
-	return finish(iter)
+	s := borrowScanner(raw)
+	defer returnScanner(s)
+	s.Value(dest)
+	return malformed(s.Done())
 }
 
-func typeName(t jsoniter.ValueType) string {
-	switch t {
-	case jsoniter.StringValue:
+// scanners are strict Scanners for PutJSON and JSONToMap; each keeps its
+// interned keys, which repeat from call to call.
+var scanners = sync.Pool{New: func() any { return &Scanner{Strict: true} }}
+
+func borrowScanner(raw []byte) *Scanner {
+	s := scanners.Get().(*Scanner)
+	s.Reset(raw)
+	return s
+}
+
+func returnScanner(s *Scanner) {
+	s.Reset(nil) // do not pin the document
+	scanners.Put(s)
+}
+
+// malformed wraps a scan error.
+func malformed(err error) error {
+	if err != nil {
+		return fmt.Errorf("convert: malformed JSON: %w", err)
+	}
+	return nil
+}
+
+func kindName(k Kind) string {
+	switch k {
+	case KindString:
 		return "a string"
-	case jsoniter.NumberValue:
+	case KindNumber:
 		return "a number"
-	case jsoniter.NilValue:
+	case KindNull:
 		return "null"
-	case jsoniter.BoolValue:
+	case KindBool:
 		return "a boolean"
-	case jsoniter.ArrayValue:
+	case KindArray:
 		return "an array"
-	case jsoniter.ObjectValue:
+	case KindObject:
 		return "an object"
 	default:
 		return "invalid"
@@ -122,21 +132,6 @@ func typeName(t jsoniter.ValueType) string {
 // failed reports a real decoding error (io.EOF only means the input ended).
 func failed(iter *jsoniter.Iterator) bool {
 	return iter.Error != nil && iter.Error != io.EOF
-}
-
-// finish turns the iterator state after one top-level value into an error,
-// rejecting trailing non-whitespace data.
-func finish(iter *jsoniter.Iterator) error {
-	if failed(iter) {
-		return fmt.Errorf("convert: malformed JSON: %w", iter.Error)
-	}
-	if iter.Error == io.EOF {
-		return nil
-	}
-	if iter.WhatIsNext() != jsoniter.InvalidValue || iter.Error != io.EOF {
-		return errors.New("convert: malformed JSON: data after the top-level value")
-	}
-	return nil
 }
 
 // ReadValue decodes the next JSON value of a live iterator into dest (a

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Part types of the GenAI message JSON schema.
@@ -77,28 +78,29 @@ type Part struct {
 // strings, json.RawMessage verbatim when valid); HTML characters are not
 // escaped. A nil or empty msgs gives "[]".
 func MessagesJSON(msgs []Message) string {
-	b := make([]byte, 0, 64*len(msgs)+2)
-	b = append(b, '[')
-	for i, m := range msgs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"role":`...)
-		b = appendString(b, m.Role)
-		b = append(b, `,"parts":`...)
-		b = appendParts(b, m.Parts)
+	b := AppendMessagesJSON(make([]byte, 0, messagesSize(msgs)), msgs)
+	// b is not used after this: the string takes its bytes without a copy.
+	return unsafe.String(unsafe.SliceData(b), len(b)) //nolint:gosec // b is never written again
+}
+
+// messagesSize estimates the length of the JSON of msgs (exact for text
+// parts without characters to escape), so that it is built in one
+// allocation.
+func messagesSize(msgs []Message) int {
+	n := 2
+	for _, m := range msgs {
+		n += len(`{"role":"","parts":[]},`) + len(m.Role)
 		if m.Name != "" {
-			b = append(b, `,"name":`...)
-			b = appendString(b, m.Name)
+			n += len(`,"name":""`) + len(m.Name)
 		}
 		if m.FinishReason != "" {
-			b = append(b, `,"finish_reason":`...)
-			b = appendString(b, m.FinishReason)
+			n += len(`,"finish_reason":""`) + len(m.FinishReason)
 		}
-		b = append(b, '}')
+		for _, p := range m.Parts {
+			n += len(`{"type":"","content":""},`) + len(p.Type) + len(p.Content) + len(p.ID) + len(p.Name) + len(p.URI) + len(p.Modality) + len(p.MimeType)
+		}
 	}
-	b = append(b, ']')
-	return string(b)
+	return n
 }
 
 // PartsJSON renders a bare JSON array of parts, the shape of
@@ -188,6 +190,10 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && plainWord(s[i:i+8]) {
+			i += 8
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -231,6 +237,18 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainWord reports whether the eight bytes of w are ASCII that JSON
+// strings keep as they are (no quote, backslash or control character),
+// testing them at once.
+func plainWord(w string) bool {
+	const lsbs, msbs = 0x0101010101010101, 0x8080808080808080
+	x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	q := x ^ (lsbs * '"')
+	e := x ^ (lsbs * '\\')
+	return (x|((q-lsbs)&^q)|((e-lsbs)&^e)|((x-lsbs*0x20)&^x))&msbs == 0
 }
 
 // appendAny appends v as JSON.

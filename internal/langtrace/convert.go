@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/llmtrace/llmtrace/internal/convert"
+	"github.com/llmtrace/llmtrace/internal/genai"
 	"github.com/llmtrace/llmtrace/internal/poll"
 )
 
@@ -24,7 +25,6 @@ type converter struct {
 	// to drop rows Langtrace stored twice.
 	seen map[pcommon.SpanID]int
 	dec  decoder
-	keys interner // shares attribute key strings
 	// attrHint remembers the attribute count of spans by name, to size
 	// their attribute maps at once.
 	attrHint map[string]int
@@ -35,19 +35,31 @@ type converter struct {
 	// textBuf and nestedBuf receive unescaped JSON text that is parsed at
 	// once.
 	textBuf, nestedBuf []byte
+	// strs makes the strings of the trace being converted: span names and
+	// attribute values share allocations.
+	strs convert.Strings
+	// msgs and parts hold the chat messages of the span being converted
+	// while they are rendered (see chatMessages).
+	msgs  []genai.Message
+	parts []genai.Part
 }
 
 func newConverter(project, serviceName string, warn func()) *converter {
 	if warn == nil {
 		warn = func() {}
 	}
-	return &converter{
+	c := &converter{
 		project:     project,
 		serviceName: serviceName,
 		warn:        warn,
 		seen:        map[pcommon.SpanID]int{},
 		attrHint:    map[string]int{},
 	}
+	c.dec.strs = &c.strs
+	for _, s := range []*scanner{&c.dec.scan, &c.docScan, &c.listScan, &c.nestedScan} {
+		s.Strings = &c.strs
+	}
+	return c
 }
 
 // page converts a response body into its traces and pagination metadata.
@@ -167,6 +179,9 @@ func (c *converter) spanID(w *wireSpan) pcommon.SpanID {
 
 // parentID parses the parent span id; "" (and an all-zero id) means root.
 func (c *converter) parentID(raw []byte) pcommon.SpanID {
+	if len(raw) == 0 {
+		return pcommon.NewSpanIDEmpty() // a root (without convert.SpanID's error)
+	}
 	id, err := convert.SpanID(unsafeString(raw))
 	switch {
 	case err == nil:
@@ -221,7 +236,7 @@ func (c *converter) span(w *wireSpan, traceID pcommon.TraceID, spanID pcommon.Sp
 		hint, known := c.attrHint[w.Name]
 		attrs.EnsureCapacity(hint)
 		c.attributeText(w.Attributes, attrs)
-		if !known && len(c.attrHint) < maxInterned {
+		if !known && len(c.attrHint) < maxAttrHints {
 			c.attrHint[w.Name] = attrs.Len() + 4 // room for the added GenAI names
 		}
 	}
@@ -310,6 +325,9 @@ func parseStatus(raw []byte) (ptrace.StatusCode, bool) {
 
 // parseSmallInt reads an integer literal, also written as a float ("2.0").
 func parseSmallInt(s string) (int, bool) {
+	if strings.IndexAny(s, "0123456789") < 0 {
+		return 0, false // no number (and no strconv error to allocate)
+	}
 	if n, err := strconv.Atoi(s); err == nil {
 		return n, true
 	}
@@ -353,30 +371,30 @@ func parseTraceState(raw string) (string, bool) {
 		b.WriteString(v)
 	}
 	var sc scanner
-	sc.reset([]byte(s))
+	sc.Reset([]byte(s))
 	if s[0] == '{' {
-		sc.open('{')
-		for sc.more('}') {
-			k := string(sc.key())
-			add(k, sc.str())
+		sc.Open('{')
+		for sc.More('}') {
+			k := string(sc.Key())
+			add(k, sc.Str())
 		}
 	} else {
-		sc.open('[')
-		for sc.more(']') {
+		sc.Open('[')
+		for sc.More(']') {
 			var pair []string
-			if sc.open('[') {
-				for sc.more(']') {
-					pair = append(pair, sc.str())
+			if sc.Open('[') {
+				for sc.More(']') {
+					pair = append(pair, sc.Str())
 				}
 			}
 			if len(pair) != 2 {
-				sc.fail("not a pair")
+				sc.Fail("not a pair")
 				break
 			}
 			add(pair[0], pair[1])
 		}
 	}
-	if sc.done() != nil {
+	if sc.Done() != nil {
 		return "", false
 	}
 	return b.String(), true

@@ -712,7 +712,7 @@ func TestPlainMessagesMatchesChatMessages(t *testing.T) {
 			var raw any
 			require.NoError(t, json.Unmarshal([]byte(in), &raw))
 			require.NoError(t, v.FromRaw(raw))
-			fast, ok := plainMessages(v)
+			fast, ok := newConverter(testProject, "", nil).plainMessages(v)
 			if !ok {
 				return
 			}

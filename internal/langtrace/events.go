@@ -21,13 +21,13 @@ func (c *converter) events(text []byte, dst ptrace.SpanEventSlice, content *mess
 		return
 	}
 	s := &c.listScan
-	s.reset(text)
+	s.Reset(text)
 	if !c.openArray(s) {
 		return
 	}
-	for s.more(']') {
-		if s.peek() != kindObject {
-			s.skip()
+	for s.More(']') {
+		if s.Peek() != convert.KindObject {
+			s.Skip()
 			c.warn()
 			continue
 		}
@@ -41,7 +41,7 @@ func (c *converter) events(text []byte, dst ptrace.SpanEventSlice, content *mess
 			content.completions = append(content.completions, v)
 		}
 	}
-	if s.done() != nil {
+	if s.Done() != nil {
 		c.warn()
 	}
 }
@@ -49,12 +49,12 @@ func (c *converter) events(text []byte, dst ptrace.SpanEventSlice, content *mess
 // openArray enters the JSON array at s. A null document is no array and no
 // warning; anything else that is not an array is a warning.
 func (c *converter) openArray(s *scanner) bool {
-	switch s.peek() {
-	case kindArray:
-		return s.open('[')
-	case kindNull:
-		s.null()
-		if s.done() != nil {
+	switch s.Peek() {
+	case convert.KindArray:
+		return s.Open('[')
+	case convert.KindNull:
+		s.Null()
+		if s.Done() != nil {
 			c.warn()
 		}
 		return false
@@ -65,15 +65,15 @@ func (c *converter) openArray(s *scanner) bool {
 
 // event reads one event object.
 func (c *converter) event(s *scanner, ev ptrace.SpanEvent) {
-	s.open('{')
-	for s.more('}') {
-		switch string(s.key()) {
+	s.Open('{')
+	for s.More('}') {
+		switch string(s.Key()) {
 		case "name":
 			b, ok := readScalar(s)
 			if !ok {
 				c.warn()
 			}
-			ev.SetName(string(b))
+			ev.SetName(c.strs.String(b))
 		case "timestamp", "time", "timeUnixNano", "time_unix_nano":
 			t, ok := readTime(s)
 			if !ok {
@@ -85,7 +85,7 @@ func (c *converter) event(s *scanner, ev ptrace.SpanEvent) {
 		case "droppedAttributesCount", "dropped_attributes_count":
 			ev.SetDroppedAttributesCount(toUint32(readInt(s)))
 		default:
-			s.skip()
+			s.Skip()
 		}
 	}
 }
@@ -94,22 +94,22 @@ func (c *converter) event(s *scanner, ev ptrace.SpanEvent) {
 // JSON string holding one, or an OTLP KeyValue list (links of spans that
 // reached Langtrace through its OTLP endpoint are stored verbatim).
 func (c *converter) attributes(s *scanner, dst pcommon.Map) {
-	switch s.peek() {
-	case kindObject:
+	switch s.Peek() {
+	case convert.KindObject:
 		c.members(s, dst)
-	case kindString:
-		c.textBuf = reuse(c.textBuf)
-		if b := s.textInto(&c.textBuf); len(b) > 0 && s.err == nil {
+	case convert.KindString:
+		c.textBuf = convert.Reuse(c.textBuf)
+		if b := s.TextInto(&c.textBuf); len(b) > 0 && s.Err() == nil {
 			c.attributeText(b, dst)
 		}
-	case kindArray:
+	case convert.KindArray:
 		if !c.keyValues(s, dst) {
 			c.warn()
 		}
-	case kindNull:
-		s.null()
+	case convert.KindNull:
+		s.Null()
 	default:
-		s.skip()
+		s.Skip()
 		c.warn()
 	}
 }
@@ -118,13 +118,13 @@ func (c *converter) attributes(s *scanner, dst pcommon.Map) {
 // before an error (with a warning).
 func (c *converter) attributeText(text []byte, dst pcommon.Map) {
 	s := &c.docScan
-	s.reset(text)
-	if s.peek() != kindObject {
+	s.Reset(text)
+	if s.Peek() != convert.KindObject {
 		c.warn()
 		return
 	}
 	c.members(s, dst)
-	if s.done() != nil {
+	if s.Done() != nil {
 		c.warn()
 	}
 }
@@ -132,25 +132,25 @@ func (c *converter) attributeText(text []byte, dst pcommon.Map) {
 // members decodes the object at s into dst, typed as convert.PutJSON
 // does. The values of gen_ai.prompt and gen_ai.completion, JSON encoded
 // once more by Langtrace, are decoded to structured values. On an error the
-// member being read is dropped and the scan stops (s.err is set).
+// member being read is dropped and the scan stops (s.Err() is set).
 func (c *converter) members(s *scanner, dst pcommon.Map) {
-	if !s.open('{') {
+	if !s.Open('{') {
 		return
 	}
-	for s.more('}') {
-		kb := s.key()
-		if s.err != nil {
+	for s.More('}') {
+		kb := s.Key()
+		if s.Err() != nil {
 			return
 		}
-		k := c.keys.get(kb)
+		k := s.Intern(kb)
 		v := dst.PutEmpty(k)
-		if (k == attrPrompt || k == attrCompletion) && s.peek() == kindString {
-			c.nestedBuf = reuse(c.nestedBuf)
-			c.nestedJSON(s.textInto(&c.nestedBuf), v)
+		if (k == attrPrompt || k == attrCompletion) && s.Peek() == convert.KindString {
+			c.nestedBuf = convert.Reuse(c.nestedBuf)
+			c.nestedJSON(s.TextInto(&c.nestedBuf), v)
 		} else {
-			s.value(v, &c.keys)
+			s.Value(v)
 		}
-		if s.err != nil {
+		if s.Err() != nil {
 			dst.Remove(k)
 			return
 		}
@@ -166,15 +166,15 @@ func (c *converter) nestedJSON(text []byte, v pcommon.Value) {
 		i++
 	}
 	if i == len(text) || (text[i] != '[' && text[i] != '{') {
-		v.SetStr(string(text))
+		v.SetStr(c.strs.String(text))
 		return
 	}
 	s := &c.nestedScan
-	s.reset(text)
-	s.value(v, &c.keys)
-	if s.done() != nil {
+	s.Reset(text)
+	s.Value(v)
+	if s.Done() != nil {
 		c.warn()
-		v.SetStr(string(text))
+		v.SetStr(c.strs.String(text))
 	}
 }
 
@@ -187,19 +187,19 @@ func (c *converter) links(text []byte, dst ptrace.SpanLinkSlice) {
 		return
 	}
 	s := &c.listScan
-	s.reset(text)
+	s.Reset(text)
 	if !c.openArray(s) {
 		return
 	}
-	for s.more(']') {
-		if s.peek() != kindObject {
-			s.skip()
+	for s.More(']') {
+		if s.Peek() != convert.KindObject {
+			s.Skip()
 			c.warn()
 			continue
 		}
 		c.link(s, dst)
 	}
-	if s.done() != nil {
+	if s.Done() != nil {
 		c.warn()
 	}
 }
@@ -222,16 +222,16 @@ func (c *converter) link(s *scanner, dst ptrace.SpanLinkSlice) {
 		}
 		return true
 	}
-	s.open('{')
-	for s.more('}') {
-		key := s.key()
+	s.Open('{')
+	for s.More('}') {
+		key := s.Key()
 		switch {
 		case ids(key):
 		case string(key) == "context":
-			if s.open('{') {
-				for s.more('}') {
-					if !ids(s.key()) {
-						s.skip()
+			if s.Open('{') {
+				for s.More('}') {
+					if !ids(s.Key()) {
+						s.Skip()
 					}
 				}
 			}
@@ -242,12 +242,12 @@ func (c *converter) link(s *scanner, dst ptrace.SpanLinkSlice) {
 		case string(key) == "flags":
 			l.SetFlags(toUint32(readInt(s)))
 		default:
-			s.skip()
+			s.Skip()
 		}
 	}
 	tid, err1 := convert.TraceID(string(traceID))
 	sid, err2 := convert.SpanID(string(spanID))
-	if err1 != nil || err2 != nil || s.err != nil {
+	if err1 != nil || err2 != nil || s.Err() != nil {
 		c.warn()
 		return
 	}
@@ -264,25 +264,25 @@ func (c *converter) link(s *scanner, dst ptrace.SpanLinkSlice) {
 // keyValues reads an OTLP/JSON KeyValue list into dst.
 func (c *converter) keyValues(s *scanner, dst pcommon.Map) bool {
 	ok := true
-	if !s.open('[') {
-		return s.err == nil
+	if !s.Open('[') {
+		return s.Err() == nil
 	}
-	for s.more(']') {
+	for s.More(']') {
 		var key string
 		val := pcommon.NewValueEmpty()
-		if !s.open('{') {
+		if !s.Open('{') {
 			ok = false
 			continue
 		}
-		for s.more('}') {
-			switch string(s.key()) {
+		for s.More('}') {
+			switch string(s.Key()) {
 			case "key":
 				b, _ := readScalar(s)
-				key = c.keys.get(b)
+				key = s.Intern(b)
 			case "value":
 				ok = c.anyValue(s, val) && ok
 			default:
-				s.skip()
+				s.Skip()
 			}
 		}
 		if key == "" {
@@ -291,19 +291,19 @@ func (c *converter) keyValues(s *scanner, dst pcommon.Map) bool {
 			val.MoveTo(dst.PutEmpty(key))
 		}
 	}
-	return ok && s.err == nil
+	return ok && s.Err() == nil
 }
 
 // anyValue reads an OTLP/JSON AnyValue into dst.
 func (c *converter) anyValue(s *scanner, dst pcommon.Value) bool {
 	ok := true
-	if !s.open('{') {
-		return s.err == nil
+	if !s.Open('{') {
+		return s.Err() == nil
 	}
-	for s.more('}') {
-		switch string(s.key()) {
+	for s.More('}') {
+		switch string(s.Key()) {
 		case "stringValue":
-			dst.SetStr(s.str())
+			dst.SetStr(s.Str())
 		case "boolValue":
 			b, _ := readScalar(s)
 			dst.SetBool(string(b) == "true")
@@ -333,37 +333,37 @@ func (c *converter) anyValue(s *scanner, dst pcommon.Value) bool {
 			}
 		case "arrayValue":
 			sl := dst.SetEmptySlice()
-			if !s.open('{') {
+			if !s.Open('{') {
 				continue
 			}
-			for s.more('}') {
-				if string(s.key()) != "values" {
-					s.skip()
+			for s.More('}') {
+				if string(s.Key()) != "values" {
+					s.Skip()
 					continue
 				}
-				if s.open('[') {
-					for s.more(']') {
+				if s.Open('[') {
+					for s.More(']') {
 						ok = c.anyValue(s, sl.AppendEmpty()) && ok
 					}
 				}
 			}
 		case "kvlistValue":
 			m := dst.SetEmptyMap()
-			if !s.open('{') {
+			if !s.Open('{') {
 				continue
 			}
-			for s.more('}') {
-				if string(s.key()) != "values" {
-					s.skip()
+			for s.More('}') {
+				if string(s.Key()) != "values" {
+					s.Skip()
 					continue
 				}
 				ok = c.keyValues(s, m) && ok
 			}
 		default:
-			s.skip()
+			s.Skip()
 		}
 	}
-	return ok && s.err == nil
+	return ok && s.Err() == nil
 }
 
 // toUint32 clamps a count to the uint32 range of OTLP's counters.

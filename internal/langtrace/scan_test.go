@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,11 +18,10 @@ import (
 // scanValue decodes doc with the scanner.
 func scanValue(doc []byte) (pcommon.Map, error) {
 	var s scanner
-	s.reset(doc)
-	var keys interner
+	s.Reset(doc)
 	m := pcommon.NewMap()
-	s.value(m.PutEmpty("v"), &keys)
-	return m, s.done()
+	s.Value(m.PutEmpty("v"))
+	return m, s.Done()
 }
 
 // The scanner must type values exactly as convert.PutJSON does (the
@@ -120,66 +118,3 @@ func TestNumberBeyondFloat64(t *testing.T) {
 		assert.Equal(t, strings.Trim(doc, "[]"), raw.Str())
 	}
 }
-
-func TestStringEnd(t *testing.T) {
-	tests := []struct {
-		in      string // content after the opening quote
-		end     int
-		escaped bool
-		ok      bool
-	}{
-		{in: `abc"`, end: 3, ok: true},
-		{in: `"`, end: 0, ok: true},
-		{in: `a\"b"`, end: 4, escaped: true, ok: true},
-		{in: `a\\"b"`, end: 3, escaped: true, ok: true},
-		{in: `a\\\"b"`, end: 6, escaped: true, ok: true},
-		{in: `a\nb"`, end: 4, escaped: true, ok: true},
-		{in: `abc`, ok: false},
-		{in: `abc\"`, ok: false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			end, escaped, ok := stringEnd([]byte(tt.in), 0)
-			assert.Equal(t, tt.ok, ok)
-			if tt.ok {
-				assert.Equal(t, tt.end, end)
-				assert.Equal(t, tt.escaped, escaped)
-			}
-		})
-	}
-}
-
-func TestScannerDepthLimit(t *testing.T) {
-	deep := strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1)
-	_, err := scanValue([]byte(deep))
-	assert.ErrorContains(t, err, "nesting")
-	ok := strings.Repeat("[", 100) + strings.Repeat("]", 100)
-	_, err = scanValue([]byte(ok))
-	assert.NoError(t, err)
-}
-
-func TestTextIntoKeepsEarlierResults(t *testing.T) {
-	var s scanner
-	s.reset([]byte(`["a\"1", "plain", "b\\2"]`))
-	var arena []byte
-	var got [][]byte
-	s.open('[')
-	for s.more(']') {
-		got = append(got, s.textInto(&arena))
-	}
-	require.NoError(t, s.done())
-	assert.Equal(t, []string{`a"1`, "plain", `b\2`}, []string{string(got[0]), string(got[1]), string(got[2])})
-}
-
-func TestInterner(t *testing.T) {
-	var in interner
-	a := in.get([]byte("gen_ai.system"))
-	b := in.get([]byte("gen_ai.system"))
-	assert.Equal(t, "gen_ai.system", a)
-	assert.Same(t, unsafeStringData(a), unsafeStringData(b), "one string per key")
-	long := strings.Repeat("k", maxInternedLen+1)
-	assert.Equal(t, long, in.get([]byte(long)))
-	assert.NotContains(t, in.m, long)
-}
-
-func unsafeStringData(s string) *byte { return unsafe.StringData(s) }

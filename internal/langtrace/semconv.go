@@ -47,10 +47,11 @@ func (c *converter) genAI(attrs pcommon.Map, content *messages) {
 		}
 	}
 
-	if msgs, ok := chatMessages(content.prompts); ok {
+	c.msgs, c.parts = c.msgs[:0], c.parts[:0]
+	if msgs, ok := c.chatMessages(content.prompts); ok {
 		putIfAbsent(attrs, genai.InputMessages, msgs)
 	}
-	if msgs, ok := chatMessages(content.completions); ok {
+	if msgs, ok := c.chatMessages(content.completions); ok {
 		setFinishReasons(attrs, msgs)
 		putIfAbsent(attrs, genai.OutputMessages, msgs)
 	}
@@ -76,10 +77,17 @@ func putIfAbsent(attrs pcommon.Map, key string, msgs []genai.Message) {
 
 // chatMessages reads the chat messages of the content values (one per
 // content event, in order); false when any of them is not chat messages.
-func chatMessages(values []pcommon.Value) ([]genai.Message, bool) {
+// The messages of the plain shape live in buffers of the converter, valid
+// until the next span.
+func (c *converter) chatMessages(values []pcommon.Value) ([]genai.Message, bool) {
+	if len(values) == 1 { // the usual single content event: no copy
+		if msgs, ok := c.plainMessages(values[0]); ok {
+			return msgs, true
+		}
+	}
 	var all []genai.Message
 	for _, v := range values {
-		if msgs, ok := plainMessages(v); ok {
+		if msgs, ok := c.plainMessages(v); ok {
 			all = append(all, msgs...)
 			continue
 		}
@@ -119,12 +127,12 @@ func setFinishReasons(attrs pcommon.Map, msgs []genai.Message) {
 // {"role", "content": string} objects, exactly as genai.ChatMessages would
 // but without copying the value into Go maps first. It returns false for
 // any other shape (which chatMessages hands to genai.ChatMessages).
-func plainMessages(v pcommon.Value) ([]genai.Message, bool) {
+func (c *converter) plainMessages(v pcommon.Value) ([]genai.Message, bool) {
 	if v.Type() != pcommon.ValueTypeSlice || v.Slice().Len() == 0 {
 		return nil, false
 	}
 	sl := v.Slice()
-	msgs := make([]genai.Message, 0, sl.Len())
+	start := len(c.msgs)
 	for i := 0; i < sl.Len(); i++ {
 		e := sl.At(i)
 		if e.Type() != pcommon.ValueTypeMap {
@@ -145,14 +153,15 @@ func plainMessages(v pcommon.Value) ([]genai.Message, bool) {
 			return plain
 		})
 		if !plain || !hasRole || !hasContent || role == "" || role == "tool" || role == "function" {
+			c.msgs = c.msgs[:start]
 			return nil, false
 		}
-		r := role
 		parts := []genai.Part{}
-		if c := content; c != "" {
-			parts = []genai.Part{{Type: genai.PartText, Content: c}}
+		if content != "" {
+			c.parts = append(c.parts, genai.Part{Type: genai.PartText, Content: content})
+			parts = c.parts[len(c.parts)-1 : len(c.parts) : len(c.parts)]
 		}
-		msgs = append(msgs, genai.Message{Role: r, Parts: parts})
+		c.msgs = append(c.msgs, genai.Message{Role: role, Parts: parts})
 	}
-	return msgs, true
+	return c.msgs[start:len(c.msgs):len(c.msgs)], true
 }

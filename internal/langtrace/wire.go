@@ -58,6 +58,9 @@ type decoder struct {
 	// arena holds the unescaped JSON text of the trace being read.
 	arena []byte
 	spans []wireSpan
+	// strs makes the strings of the trace being read and converted (the
+	// converter's, started anew for each trace).
+	strs *convert.Strings
 }
 
 // decodePage reads a response body and hands every trace (the spans of one
@@ -65,22 +68,22 @@ type decoder struct {
 // they hold, are only valid during the call.
 func (d *decoder) decodePage(body []byte, onTrace func([]wireSpan)) (pageMeta, error) {
 	s := &d.scan
-	s.reset(body)
+	s.Reset(body)
 	var meta pageMeta
-	if s.peek() != kindObject {
+	if s.Peek() != convert.KindObject {
 		return meta, errors.New("response is not a JSON object")
 	}
 	found := false
-	s.open('{')
-	for s.more('}') {
-		if string(s.key()) != "traces" {
-			s.skip()
+	s.Open('{')
+	for s.More('}') {
+		if string(s.Key()) != "traces" {
+			s.Skip()
 			continue
 		}
 		found = true
 		d.readTraces(&meta, onTrace)
 	}
-	if err := s.done(); err != nil {
+	if err := s.Done(); err != nil {
 		return meta, fmt.Errorf("malformed response: %w", err)
 	}
 	if !found {
@@ -92,50 +95,51 @@ func (d *decoder) decodePage(body []byte, onTrace func([]wireSpan)) (pageMeta, e
 // readTraces reads the "traces" object.
 func (d *decoder) readTraces(meta *pageMeta, onTrace func([]wireSpan)) {
 	s := &d.scan
-	if !s.open('{') {
+	if !s.Open('{') {
 		return
 	}
 	spans := d.spans
 	defer func() { d.spans = spans[:0] }()
-	for s.more('}') {
-		switch string(s.key()) {
+	for s.More('}') {
+		switch string(s.Key()) {
 		case "result":
-			if !s.open('[') {
+			if !s.Open('[') {
 				continue
 			}
-			for s.more(']') {
+			for s.More(']') {
 				spans = spans[:0]
-				d.arena = reuse(d.arena)
-				switch s.peek() {
-				case kindArray:
-					s.open('[')
-					for s.more(']') {
-						if s.peek() != kindObject {
-							s.skip()
+				d.arena = convert.Reuse(d.arena)
+				d.strs.Reset() // the trace's strings share no chunk with another trace
+				switch s.Peek() {
+				case convert.KindArray:
+					s.Open('[')
+					for s.More(']') {
+						if s.Peek() != convert.KindObject {
+							s.Skip()
 							continue
 						}
 						spans = append(spans, wireSpan{})
 						d.readSpan(&spans[len(spans)-1])
 					}
-				case kindObject:
+				case convert.KindObject:
 					// A flat list of spans (no grouping): each becomes a
 					// trace of its own; the page merges them by trace ID.
 					spans = append(spans, wireSpan{})
 					d.readSpan(&spans[0])
 				default:
-					s.skip()
+					s.Skip()
 				}
-				if s.err == nil && len(spans) > 0 {
+				if s.Err() == nil && len(spans) > 0 {
 					onTrace(spans)
 				}
 				clear(spans) // drop references into the body
 			}
 		case "metadata":
-			if !s.open('{') {
+			if !s.Open('{') {
 				continue
 			}
-			for s.more('}') {
-				switch string(s.key()) {
+			for s.More('}') {
+				switch string(s.Key()) {
 				case "page":
 					meta.Page = readInt(s)
 				case "page_size", "pageSize":
@@ -143,11 +147,11 @@ func (d *decoder) readTraces(meta *pageMeta, onTrace func([]wireSpan)) {
 				case "total_pages", "totalPages":
 					meta.TotalPages = readInt(s)
 				default:
-					s.skip()
+					s.Skip()
 				}
 			}
 		default:
-			s.skip()
+			s.Skip()
 		}
 	}
 }
@@ -155,13 +159,13 @@ func (d *decoder) readTraces(meta *pageMeta, onTrace func([]wireSpan)) {
 // readSpan reads one span object into w.
 func (d *decoder) readSpan(w *wireSpan) {
 	s := &d.scan
-	if !s.open('{') {
+	if !s.Open('{') {
 		return
 	}
-	for s.more('}') {
-		switch string(s.key()) {
+	for s.More('}') {
+		switch string(s.Key()) {
 		case "name":
-			w.Name = string(w.scalar(s))
+			w.Name = d.strs.String(w.scalar(s))
 		case "trace_id", "traceId":
 			w.TraceID = w.scalar(s)
 		case "span_id", "spanId":
@@ -169,21 +173,21 @@ func (d *decoder) readSpan(w *wireSpan) {
 		case "parent_id", "parentId", "parent_span_id", "parentSpanId":
 			w.ParentID = w.scalar(s)
 		case "trace_state", "traceState":
-			w.TraceState = string(w.scalar(s))
+			w.TraceState = d.strs.String(w.scalar(s))
 		case "context": // the python SDK's to_json shape
-			if !s.open('{') {
+			if !s.Open('{') {
 				continue
 			}
-			for s.more('}') {
-				switch string(s.key()) {
+			for s.More('}') {
+				switch string(s.Key()) {
 				case "trace_id":
 					w.TraceID = w.scalar(s)
 				case "span_id":
 					w.SpanID = w.scalar(s)
 				case "trace_state":
-					w.TraceState = string(w.scalar(s))
+					w.TraceState = d.strs.String(w.scalar(s))
 				default:
-					s.skip()
+					s.Skip()
 				}
 			}
 		case "kind":
@@ -195,21 +199,21 @@ func (d *decoder) readSpan(w *wireSpan) {
 		case "status_code":
 			w.StatusCode = w.scalar(s)
 		case "status_message", "status_description":
-			w.StatusMessage = string(w.scalar(s))
+			w.StatusMessage = d.strs.String(w.scalar(s))
 		case "status": // {"status_code"|"code", "description"|"message"}
-			if s.peek() != kindObject {
+			if s.Peek() != convert.KindObject {
 				w.StatusCode = w.scalar(s)
 				continue
 			}
-			s.open('{')
-			for s.more('}') {
-				switch string(s.key()) {
+			s.Open('{')
+			for s.More('}') {
+				switch string(s.Key()) {
 				case "status_code", "code":
 					w.StatusCode = w.scalar(s)
 				case "description", "message":
-					w.StatusMessage = string(w.scalar(s))
+					w.StatusMessage = d.strs.String(w.scalar(s))
 				default:
-					s.skip()
+					s.Skip()
 				}
 			}
 		case "attributes":
@@ -219,7 +223,7 @@ func (d *decoder) readSpan(w *wireSpan) {
 		case "links":
 			w.Links = d.jsonText(w)
 		default: // duration (unreliable units: recomputed from start/end), unknown columns
-			s.skip()
+			s.Skip()
 		}
 	}
 }
@@ -238,21 +242,21 @@ func (w *wireSpan) scalar(s *scanner) []byte {
 // null gives nil. Other values are skipped and not ok. The bytes must not
 // be modified.
 func readScalar(s *scanner) ([]byte, bool) {
-	switch s.peek() {
-	case kindString:
-		return s.text(), true
-	case kindNumber:
-		return s.num(), true
-	case kindBool:
-		if s.boolean() {
+	switch s.Peek() {
+	case convert.KindString:
+		return s.Text(), true
+	case convert.KindNumber:
+		return s.Num(), true
+	case convert.KindBool:
+		if s.Bool() {
 			return []byte("true"), true
 		}
 		return []byte("false"), true
-	case kindNull:
-		s.null()
+	case convert.KindNull:
+		s.Null()
 		return nil, true
 	default:
-		s.skip()
+		s.Skip()
 		return nil, false
 	}
 }
@@ -280,42 +284,42 @@ func (w *wireSpan) time(s *scanner) time.Time {
 // epoch number or an hrtime pair [seconds, nanoseconds]. null and "" give
 // the zero time; unreadable values give it too, and not ok.
 func readTime(s *scanner) (time.Time, bool) {
-	switch s.peek() {
-	case kindString:
-		b := s.scratchString()
+	switch s.Peek() {
+	case convert.KindString:
+		b := s.Bytes()
 		str := strings.TrimSpace(unsafeString(b)) // only parsed, never kept
 		if str == "" {
 			return time.Time{}, true
 		}
 		t, err := convert.ParseTime(str)
 		return t, err == nil
-	case kindNumber:
-		t, err := convert.ParseTime(string(s.num()))
+	case convert.KindNumber:
+		t, err := convert.ParseTime(string(s.Num()))
 		return t, err == nil
-	case kindArray:
+	case convert.KindArray:
 		var pair [2]int64
 		n, ok := 0, true
-		s.open('[')
-		for s.more(']') {
-			if s.peek() != kindNumber || n == 2 {
-				s.skip()
+		s.Open('[')
+		for s.More(']') {
+			if s.Peek() != convert.KindNumber || n == 2 {
+				s.Skip()
 				ok = false
 				continue
 			}
-			v, err := strconv.ParseInt(unsafeString(s.num()), 10, 64)
+			v, err := strconv.ParseInt(unsafeString(s.Num()), 10, 64)
 			ok = ok && err == nil
 			pair[n] = v
 			n++
 		}
-		if !ok || n != 2 || s.err != nil {
+		if !ok || n != 2 || s.Err() != nil {
 			return time.Time{}, false
 		}
 		return time.Unix(pair[0], pair[1]).UTC(), true
-	case kindNull:
-		s.null()
+	case convert.KindNull:
+		s.Null()
 		return time.Time{}, true
 	default:
-		s.skip()
+		s.Skip()
 		return time.Time{}, false
 	}
 }
@@ -325,22 +329,20 @@ func readTime(s *scanner) (time.Time, bool) {
 // other values are skipped and counted as a problem.
 func (d *decoder) jsonText(w *wireSpan) []byte {
 	s := &d.scan
-	switch s.peek() {
-	case kindString:
-		b := s.textInto(&d.arena)
+	switch s.Peek() {
+	case convert.KindString:
+		b := s.TextInto(&d.arena)
 		if len(b) == 0 || string(b) == "null" {
 			return nil
 		}
 		return b
-	case kindArray, kindObject:
-		start := s.pos
-		s.skip()
-		return s.buf[start:s.pos]
-	case kindNull:
-		s.null()
+	case convert.KindArray, convert.KindObject:
+		return s.Raw()
+	case convert.KindNull:
+		s.Null()
 		return nil
 	default:
-		s.skip()
+		s.Skip()
 		w.problems++
 		return nil
 	}

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"math"
+	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
-	jsoniter "github.com/json-iterator/go"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
@@ -46,21 +47,45 @@ type converter struct {
 	project string
 	service string
 	warn    func()
-	iter    *jsoniter.Iterator // reused for every JSON blob
-	keys    keyCache
+	// scan reads every JSON blob (strict: encoding/json's rules, as the
+	// shared decoder); its buffers and interned keys are reused.
+	scan convert.Scanner
+	keys keyCache
+	// chatText receives the unescaped strings of chat messages while they
+	// are rendered (see chatMessages).
+	chatText []byte
+	// strs makes the attribute strings of the trace being converted.
+	strs convert.Strings
+	// The span tree of the trace being converted (reused from trace to
+	// trace).
+	ids     []pcommon.SpanID
+	known   map[pcommon.SpanID]struct{}
+	parents map[pcommon.SpanID]pcommon.SpanID
+	// msgs and parts hold the plain chat messages being rendered (see
+	// chatMessages).
+	msgs  []genai.Message
+	parts []genai.Part
+	// attrHint is the attribute capacity to reserve by record shape.
+	attrHint map[attrShape]int
+	// reasons receives a response's finish reasons.
+	reasons []string
 }
 
 func newConverter(project, service string, warn func()) *converter {
 	if warn == nil {
 		warn = func() {}
 	}
-	return &converter{project: project, service: service, warn: warn, iter: jsoniter.NewIterator(jsonAPI), keys: keyCache{}}
+	c := &converter{project: project, service: service, warn: warn, scan: convert.Scanner{Strict: true}, keys: keyCache{},
+		known: map[pcommon.SpanID]struct{}{}, parents: map[pcommon.SpanID]pcommon.SpanID{}, attrHint: map[attrShape]int{}}
+	c.scan.Strings = &c.strs
+	return c
 }
 
 // trace converts one Opik trace and its spans into one span tree: a root
 // span for the trace (Opik's trace is not a span) and one span per Opik
 // span. It never fails: what cannot be converted is counted as a warning.
 func (c *converter) trace(tr *record, spans []*record) poll.Trace {
+	c.strs.Reset() // the trace's strings share no chunk with another trace
 	td, out := poll.NewTraceSpans(Name, c.project, c.service, len(spans)+1)
 	traceID := c.traceID(tr.ID)
 	rootID := c.spanID(tr.ID)
@@ -78,14 +103,16 @@ func (c *converter) trace(tr *record, spans []*record) poll.Trace {
 	}
 
 	updated, _ := convert.ParseTime(tr.LastUpdatedAt)
-	ids := make([]pcommon.SpanID, len(spans))
-	known := make(map[pcommon.SpanID]struct{}, len(spans)+1)
+	ids := slices.Grow(c.ids[:0], len(spans))[:len(spans)]
+	c.ids = ids
+	known, parents := c.known, c.parents
+	clear(known)
+	clear(parents)
 	known[rootID] = struct{}{}
 	for i, sp := range spans {
 		ids[i] = c.spanID(sp.ID)
 		known[ids[i]] = struct{}{}
 	}
-	parents := make(map[pcommon.SpanID]pcommon.SpanID, len(spans))
 	for i, sp := range spans {
 		s := out.AppendEmpty()
 		s.SetTraceID(traceID)
@@ -221,7 +248,12 @@ func (c *converter) attributes(s ptrace.Span, r *record, root bool) {
 		c.warn()
 	}
 	attrs := s.Attributes()
-	attrs.EnsureCapacity(attributeHint(r))
+	hint, learned := c.attrHint[attrShape{root, r.Type}]
+	if !learned {
+		hint = attributeHint(r)
+	}
+	attrs.EnsureCapacity(hint)
+	defer c.learnAttrs(attrShape{root, r.Type}, attrs)
 	if !root {
 		attrs.PutStr(attrSpanID, r.ID)
 		if r.Type != "" {
@@ -276,6 +308,23 @@ func (c *converter) attributes(s ptrace.Span, r *record, root bool) {
 	}
 	for i := range r.Extra {
 		c.putExtra(attrs, &r.Extra[i])
+	}
+}
+
+// attrShape is what the attribute count of a record depends on most.
+type attrShape struct {
+	root bool
+	typ  string
+}
+
+// learnAttrs remembers how many attributes a record of a shape became (a
+// little more, for the next record of the shape that has an extra one), so
+// that the next one reserves about what it needs: the estimate of
+// attributeHint is generous, and reserving too much costs as much as
+// growing.
+func (c *converter) learnAttrs(shape attrShape, attrs pcommon.Map) {
+	if _, ok := c.attrHint[shape]; ok || len(c.attrHint) < maxCachedKeys {
+		c.attrHint[shape] = attrs.Len() + 2
 	}
 }
 
@@ -354,6 +403,14 @@ type keyCache map[string]map[string]string
 // maxCachedKeys bounds each prefix's cache (keys can be arbitrary data).
 const maxCachedKeys = 1024
 
+// getBytes is get for a key given as bytes (not kept).
+func (kc keyCache) getBytes(prefix string, k []byte) string {
+	if v, ok := kc[prefix][string(k)]; ok {
+		return v
+	}
+	return kc.get(prefix, string(k))
+}
+
 func (kc keyCache) get(prefix, k string) string {
 	m := kc[prefix]
 	if v, ok := m[k]; ok {
@@ -399,23 +456,28 @@ func (c *converter) putError(s ptrace.Span, e *errorInfo) {
 
 // putMetadata flattens a metadata object into opik.metadata.<key>, keeping
 // JSON types (nested objects become maps). Metadata that is not an object is
-// kept whole under opik.metadata.
+// kept whole under opik.metadata. A member that cannot be decoded keeps what
+// was decoded of it (a warning).
 func (c *converter) putMetadata(attrs pcommon.Map, raw []byte, hints *metaHints) {
-	it := c.reset(raw)
-	switch it.WhatIsNext() {
-	case jsoniter.ObjectValue:
-		it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-			dest := attrs.PutEmpty(c.keys.get(attrMetadataPrefix, key))
-			convert.ReadValue(it, dest)
-			if hints != nil {
-				hints.note(key, dest)
+	s := c.reset(raw)
+	switch s.Peek() {
+	case convert.KindObject:
+		s.Open('{')
+		for s.More('}') {
+			key := c.keys.getBytes(attrMetadataPrefix, s.Key())
+			if s.Err() != nil {
+				break
 			}
-			return it.Error == nil
-		})
+			dest := attrs.PutEmpty(key)
+			s.Value(dest)
+			if hints != nil {
+				hints.note(key[len(attrMetadataPrefix):], dest)
+			}
+		}
 	default:
-		convert.ReadValue(it, attrs.PutEmpty(attrMetadata))
+		s.Value(attrs.PutEmpty(attrMetadata))
 	}
-	if convert.Failed(it) {
+	if s.Err() != nil {
 		c.warn()
 	}
 }
@@ -526,9 +588,9 @@ func (c *converter) putContent(attrs pcommon.Map, raw []byte, rawKey, messagesKe
 		return
 	}
 	if raw[0] == '"' {
-		it := c.reset(raw)
-		s := it.ReadString()
-		if convert.Failed(it) {
+		sc := c.reset(raw)
+		s := sc.Str()
+		if sc.Err() != nil {
 			s = string(raw)
 		}
 		attrs.PutStr(rawKey, s)
@@ -536,9 +598,9 @@ func (c *converter) putContent(attrs pcommon.Map, raw []byte, rawKey, messagesKe
 		if !strings.Contains(s, `"role"`) {
 			return
 		}
-		raw = []byte(s)
+		raw = unsafe.Slice(unsafe.StringData(s), len(s)) // only read
 	} else {
-		attrs.PutStr(rawKey, string(raw))
+		attrs.PutStr(rawKey, c.strs.String(raw))
 		if !bytes.Contains(raw, []byte(`"role"`)) {
 			return
 		}
@@ -567,37 +629,25 @@ func isEmpty(raw []byte) bool {
 // "chat.completion", model, id) is used the same way.
 func (c *converter) putResponse(attrs pcommon.Map, output []byte, h *metaHints) {
 	var model, id string
-	var reasons []string
+	reasons := c.reasons[:0]
+	defer func() { clear(reasons); c.reasons = reasons[:0] }()
 	if len(output) > 0 && output[0] == '{' {
-		it := c.reset(output)
-		it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
+		s := c.reset(output)
+		s.Open('{')
+		for s.More('}') {
+			key := s.Key()
 			switch {
-			case key == "model" && it.WhatIsNext() == jsoniter.StringValue:
-				model = it.ReadString()
-			case key == "id" && it.WhatIsNext() == jsoniter.StringValue:
-				id = it.ReadString()
-			case key == "choices" && it.WhatIsNext() == jsoniter.ArrayValue:
-				it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-					if it.WhatIsNext() != jsoniter.ObjectValue {
-						it.Skip()
-						return it.Error == nil
-					}
-					it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-						if key == "finish_reason" && it.WhatIsNext() == jsoniter.StringValue {
-							reasons = append(reasons, it.ReadString())
-							return true
-						}
-						it.Skip()
-						return it.Error == nil
-					})
-					return it.Error == nil
-				})
+			case string(key) == "model" && s.Peek() == convert.KindString:
+				model = s.Str()
+			case string(key) == "id" && s.Peek() == convert.KindString:
+				id = s.Str()
+			case string(key) == "choices" && s.Peek() == convert.KindArray:
+				reasons = finishReasons(s, reasons)
 			default:
-				it.Skip()
+				s.Skip()
 			}
-			return it.Error == nil
-		})
-		if convert.Failed(it) {
+		}
+		if s.Err() != nil {
 			return
 		}
 	}
@@ -620,6 +670,26 @@ func (c *converter) putResponse(attrs pcommon.Map, output []byte, h *metaHints) 
 	}
 }
 
+// finishReasons reads choices[].finish_reason.
+func finishReasons(s *convert.Scanner, reasons []string) []string {
+	s.Open('[')
+	for s.More(']') {
+		if s.Peek() != convert.KindObject {
+			s.Skip()
+			continue
+		}
+		s.Open('{')
+		for s.More('}') {
+			if string(s.Key()) == "finish_reason" && s.Peek() == convert.KindString {
+				reasons = append(reasons, s.Str())
+				continue
+			}
+			s.Skip()
+		}
+	}
+	return reasons
+}
+
 // putExtra stores a field without its own mapping under opik.<field>,
 // keeping JSON types; feedback scores keep name, value (a Double), source,
 // category_name and reason.
@@ -627,7 +697,7 @@ func (c *converter) putExtra(attrs pcommon.Map, f *rawField) {
 	if isEmpty(f.Raw) {
 		return
 	}
-	it := c.reset(f.Raw)
+	s := c.reset(f.Raw)
 	key := extraKey(f.Key)
 	if key == "" {
 		key = c.keys.get(attrPrefix, f.Key)
@@ -635,45 +705,51 @@ func (c *converter) putExtra(attrs pcommon.Map, f *rawField) {
 	dest := attrs.PutEmpty(key)
 	switch f.Key {
 	case "feedback_scores", "span_feedback_scores":
-		if it.WhatIsNext() == jsoniter.ArrayValue {
-			s := dest.SetEmptySlice()
-			it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-				if it.WhatIsNext() != jsoniter.ObjectValue {
-					convert.ReadValue(it, s.AppendEmpty())
-					return it.Error == nil
-				}
-				m := s.AppendEmpty().SetEmptyMap()
-				m.EnsureCapacity(5)
-				it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-					switch key {
-					case "value":
-						// Scores are decimals: always a Double.
-						if it.WhatIsNext() == jsoniter.NumberValue {
-							m.PutDouble(key, it.ReadFloat64())
-							return it.Error == nil
-						}
-						fallthrough
-					case "name", "source", "category_name", "reason":
-						if it.WhatIsNext() == jsoniter.NilValue {
-							it.ReadNil()
-							return true
-						}
-						convert.ReadValue(it, m.PutEmpty(key))
-					default:
-						it.Skip()
-					}
-					return it.Error == nil
-				})
-				return it.Error == nil
-			})
+		if s.Peek() == convert.KindArray {
+			feedbackScores(s, dest.SetEmptySlice())
 			break
 		}
-		convert.ReadValue(it, dest)
+		s.Value(dest)
 	default:
-		convert.ReadValue(it, dest)
+		s.Value(dest)
 	}
-	if convert.Failed(it) {
+	if s.Err() != nil {
 		c.warn()
+	}
+}
+
+// feedbackScores reads the scores, keeping name, value (a Double), source,
+// category_name and reason of each.
+func feedbackScores(s *convert.Scanner, dest pcommon.Slice) {
+	s.Open('[')
+	for s.More(']') {
+		if s.Peek() != convert.KindObject {
+			s.Value(dest.AppendEmpty())
+			continue
+		}
+		m := dest.AppendEmpty().SetEmptyMap()
+		m.EnsureCapacity(5)
+		s.Open('{')
+		for s.More('}') {
+			key := s.Key()
+			switch string(key) {
+			case "value":
+				// Scores are decimals: always a Double.
+				if s.Peek() == convert.KindNumber {
+					m.PutDouble("value", s.Float())
+					continue
+				}
+				fallthrough
+			case "name", "source", "category_name", "reason":
+				if s.Peek() == convert.KindNull {
+					s.Null()
+					continue
+				}
+				s.Value(m.PutEmpty(s.Intern(key)))
+			default:
+				s.Skip()
+			}
+		}
 	}
 }
 
@@ -768,8 +844,8 @@ func guardrailResults(out ptrace.SpanSlice, spans []*record, gs []guardrailValid
 	}
 }
 
-// reset points the converter's iterator at raw.
-func (c *converter) reset(raw []byte) *jsoniter.Iterator {
-	c.iter.Error = nil
-	return c.iter.ResetBytes(raw)
+// reset points the converter's scanner at raw.
+func (c *converter) reset(raw []byte) *convert.Scanner {
+	c.scan.Reset(raw)
+	return &c.scan
 }

@@ -4,11 +4,8 @@ import (
 	"fmt"
 	"strconv"
 
-	jsoniter "github.com/json-iterator/go"
+	"github.com/llmtrace/llmtrace/internal/convert"
 )
-
-// jsonAPI provides pooled iterators for decoding API answers.
-var jsonAPI = jsoniter.ConfigFastest
 
 // listPage is one answer of GET /v1/private/traces or /v1/private/spans:
 // {page, size, total, content[], sortableBy[]}. Opik's size is the number
@@ -98,274 +95,325 @@ func ignoredField(k string) bool {
 	return false
 }
 
-// decodePage decodes a list answer.
+// decodePage decodes a list answer in one pass with convert's Scanner
+// (strict: encoding/json's rules). Member names are compared as bytes;
+// only the strings a record keeps are allocated, and raw JSON values are
+// copied into arenas (chunks of 32 KiB) that the records share: records
+// outlive the answer (the span sweep caches them).
 func decodePage(body []byte) (listPage, error) {
 	p := listPage{Total: -1}
-	var arena []byte
-	iter := jsonAPI.BorrowIterator(body)
-	defer jsonAPI.ReturnIterator(iter)
-	if iter.WhatIsNext() != jsoniter.ObjectValue {
+	d := pageDecoder{s: convert.Scanner{Strict: true}}
+	d.s.Strings = &d.strs
+	s := &d.s
+	s.Reset(body)
+	if s.Peek() != convert.KindObject {
 		return p, fmt.Errorf("opik: unexpected answer: want a JSON object, got %q", snippet(body))
 	}
-	iter.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch key {
+	s.Open('{')
+	for s.More('}') {
+		switch string(s.Key()) {
 		case "page":
-			p.Page = int(readInt(it, 0))
+			p.Page = int(readInt(s, 0))
 		case "size":
-			p.Size = int(readInt(it, 0))
+			p.Size = int(readInt(s, 0))
 		case "total":
-			p.Total = readInt(it, -1)
+			p.Total = readInt(s, -1)
 		case "content":
-			if it.WhatIsNext() != jsoniter.ArrayValue {
-				it.Skip()
-				return true
+			if s.Peek() != convert.KindArray {
+				s.Skip()
+				continue
 			}
 			// Opik writes size (the item count) before content.
 			p.Content = make([]record, 0, min(max(p.Size, 16), MaxPageSize))
-			it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-				if it.WhatIsNext() != jsoniter.ObjectValue {
-					it.Skip()
-					return true
+			s.Open('[')
+			for s.More(']') {
+				if s.Peek() != convert.KindObject {
+					s.Skip()
+					continue
 				}
 				p.Content = append(p.Content, record{SpanCount: -1})
-				readRecord(it, &p.Content[len(p.Content)-1], &arena)
-				return it.Error == nil
-			})
+				d.record(&p.Content[len(p.Content)-1])
+			}
 		default:
-			it.Skip()
+			s.Skip()
 		}
-		return it.Error == nil
-	})
-	if iter.Error != nil {
-		return p, fmt.Errorf("opik: malformed JSON answer: %w", iter.Error)
+	}
+	// As before the Scanner, what follows the object is not looked at.
+	if err := s.Err(); err != nil {
+		return p, fmt.Errorf("opik: malformed JSON answer: %w", err)
 	}
 	return p, nil
 }
 
-// readRecord decodes one trace or span object.
-// Raw JSON values are copied into arena, which saves an allocation per
-// value.
-func readRecord(it *jsoniter.Iterator, r *record, arena *[]byte) {
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch key {
+// pageDecoder reads the records of one answer.
+type pageDecoder struct {
+	s convert.Scanner
+	// arena receives the raw JSON values (see rawValue), strs the strings
+	// of the records: both live as long as the page's records.
+	arena []byte
+	strs  convert.Strings
+	// extras and usage back the Extra and Usage of the page's records, one
+	// slice each instead of one per record.
+	extras []rawField
+	usage  []usageEntry
+}
+
+// record decodes one trace or span object.
+func (d *pageDecoder) record(r *record) {
+	s := &d.s
+	extras, usage := len(d.extras), len(d.usage)
+	defer func() {
+		// Full slice expressions: a record's slices never grow into the
+		// next record's entries.
+		if n := len(d.extras); n > extras {
+			r.Extra = d.extras[extras:n:n]
+		}
+		if n := len(d.usage); n > usage {
+			r.Usage = d.usage[usage:n:n]
+		}
+	}()
+	s.Open('{')
+	for s.More('}') {
+		key := s.Key()
+		switch string(key) {
 		case "id":
-			r.ID = r.str(it)
+			r.ID = r.str(s)
 		case "trace_id":
-			r.TraceID = r.str(it)
+			r.TraceID = r.str(s)
 		case "parent_span_id":
-			r.ParentSpanID = r.str(it)
+			r.ParentSpanID = r.str(s)
 		case "name":
-			r.Name = r.str(it)
+			r.Name = r.str(s)
 		case "type":
-			r.Type = r.str(it)
+			r.Type = r.str(s)
 		case "start_time":
-			r.StartTime = r.str(it)
+			r.StartTime = r.str(s)
 		case "end_time":
-			r.EndTime = r.str(it)
+			r.EndTime = r.str(s)
 		case "last_updated_at":
-			r.LastUpdatedAt = r.str(it)
+			r.LastUpdatedAt = r.str(s)
 		case "model":
-			r.Model = r.str(it)
+			r.Model = r.str(s)
 		case "provider":
-			r.Provider = r.str(it)
+			r.Provider = r.str(s)
 		case "thread_id":
-			r.ThreadID = r.str(it)
+			r.ThreadID = r.str(s)
 		case "input":
-			r.Input = rawValue(it, arena)
+			r.Input = d.rawValue()
 		case "output":
-			r.Output = rawValue(it, arena)
+			r.Output = d.rawValue()
 		case "metadata":
-			r.Metadata = rawValue(it, arena)
+			r.Metadata = d.rawValue()
 		case "usage":
-			r.readUsage(it)
+			d.readUsage(r)
 		case "error_info":
-			r.readError(it)
+			r.readError(s)
 		case "total_estimated_cost":
-			r.readCost(it)
+			r.readCost(s)
 		case "span_count":
-			r.SpanCount = readInt(it, -1)
+			r.SpanCount = readInt(s, -1)
 		case "guardrails_validations":
-			r.readGuardrails(it)
+			r.readGuardrails(s)
 		default:
-			if ignoredField(key) {
-				it.Skip()
-				return true
+			if ignoredField(string(key)) {
+				s.Skip()
+				continue
 			}
-			if raw := rawValue(it, arena); raw != nil {
-				r.Extra = append(r.Extra, rawField{Key: key, Raw: raw})
+			k := s.Intern(key) // the key's bytes are only valid until the next read
+			if raw := d.rawValue(); raw != nil {
+				d.extras = append(d.extras, rawField{Key: k, Raw: raw})
 			}
 		}
-		return it.Error == nil
-	})
+	}
 }
 
 // str reads a string field; null is "", another type is kept as its JSON
 // text and counted as a problem.
-func (r *record) str(it *jsoniter.Iterator) string {
-	switch it.WhatIsNext() {
-	case jsoniter.StringValue:
-		return it.ReadString()
-	case jsoniter.NilValue:
-		it.ReadNil()
+func (r *record) str(s *convert.Scanner) string {
+	switch s.Peek() {
+	case convert.KindString:
+		return s.Str()
+	case convert.KindNull:
+		s.Null()
 		return ""
 	default:
 		r.Problems++
-		return string(it.SkipAndReturnBytes())
+		return string(s.Raw())
 	}
 }
 
-func (r *record) readUsage(it *jsoniter.Iterator) {
-	if it.WhatIsNext() != jsoniter.ObjectValue {
-		r.skipUnexpected(it)
+// readUsage reads the flat usage map into d.usage.
+func (d *pageDecoder) readUsage(r *record) {
+	s := &d.s
+	if s.Peek() != convert.KindObject {
+		r.skipUnexpected(s)
 		return
 	}
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch it.WhatIsNext() {
-		case jsoniter.NumberValue:
-			r.Usage = append(r.Usage, usageEntry{Key: key, Value: it.ReadFloat64()})
-		case jsoniter.NilValue:
-			it.ReadNil()
+	s.Open('{')
+	for s.More('}') {
+		key := s.Key()
+		switch s.Peek() {
+		case convert.KindNumber:
+			k := s.Intern(key)
+			if f := s.Float(); s.Err() == nil {
+				d.usage = append(d.usage, usageEntry{Key: k, Value: f})
+			}
+		case convert.KindNull:
+			s.Null()
 		default:
-			r.skipUnexpected(it)
+			r.skipUnexpected(s)
 		}
-		return it.Error == nil
-	})
+	}
 }
 
-func (r *record) readError(it *jsoniter.Iterator) {
-	if it.WhatIsNext() != jsoniter.ObjectValue {
-		r.skipUnexpected(it)
+func (r *record) readError(s *convert.Scanner) {
+	if s.Peek() != convert.KindObject {
+		r.skipUnexpected(s)
 		return
 	}
 	e := &errorInfo{}
-	it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-		switch key {
+	s.Open('{')
+	for s.More('}') {
+		switch string(s.Key()) {
 		case "exception_type":
-			e.ExceptionType = r.str(it)
+			e.ExceptionType = r.str(s)
 		case "message":
-			e.Message = r.str(it)
+			e.Message = r.str(s)
 		case "traceback":
-			e.Traceback = r.str(it)
+			e.Traceback = r.str(s)
 		default:
-			it.Skip()
+			s.Skip()
 		}
-		return it.Error == nil
-	})
+	}
 	r.Error = e
 }
 
 // readCost reads total_estimated_cost: a number, or a decimal string on
 // older servers.
-func (r *record) readCost(it *jsoniter.Iterator) {
-	switch it.WhatIsNext() {
-	case jsoniter.NumberValue:
-		f, err := strconv.ParseFloat(string(it.ReadNumber()), 64)
-		if err == nil {
+func (r *record) readCost(s *convert.Scanner) {
+	switch s.Peek() {
+	case convert.KindNumber:
+		if f, err := strconv.ParseFloat(string(s.Num()), 64); err == nil {
 			r.Cost, r.HasCost = f, true
 		}
-	case jsoniter.StringValue:
-		if f, err := strconv.ParseFloat(it.ReadString(), 64); err == nil {
+	case convert.KindString:
+		if f, err := strconv.ParseFloat(string(s.Bytes()), 64); err == nil {
 			r.Cost, r.HasCost = f, true
 		} else {
 			r.Problems++
 		}
-	case jsoniter.NilValue:
-		it.ReadNil()
+	case convert.KindNull:
+		s.Null()
 	default:
-		r.skipUnexpected(it)
+		r.skipUnexpected(s)
 	}
 }
 
-func (r *record) readGuardrails(it *jsoniter.Iterator) {
-	if it.WhatIsNext() != jsoniter.ArrayValue {
-		if it.WhatIsNext() == jsoniter.NilValue {
-			it.ReadNil()
-			return
-		}
-		r.skipUnexpected(it)
+func (r *record) readGuardrails(s *convert.Scanner) {
+	switch s.Peek() {
+	case convert.KindArray:
+	case convert.KindNull:
+		s.Null()
+		return
+	default:
+		r.skipUnexpected(s)
 		return
 	}
-	it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-		if it.WhatIsNext() != jsoniter.ObjectValue {
-			r.skipUnexpected(it)
-			return it.Error == nil
+	s.Open('[')
+	for s.More(']') {
+		if s.Peek() != convert.KindObject {
+			r.skipUnexpected(s)
+			continue
 		}
 		var g guardrailValidation
-		it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-			switch key {
+		s.Open('{')
+		for s.More('}') {
+			switch string(s.Key()) {
 			case "span_id":
-				g.SpanID = r.str(it)
+				g.SpanID = r.str(s)
 			case "checks":
-				if it.WhatIsNext() != jsoniter.ArrayValue {
-					it.Skip()
-					return it.Error == nil
+				if s.Peek() != convert.KindArray {
+					s.Skip()
+					continue
 				}
-				it.ReadArrayCB(func(it *jsoniter.Iterator) bool {
-					var c guardrailCheck
-					if it.WhatIsNext() != jsoniter.ObjectValue {
-						r.skipUnexpected(it)
-						return it.Error == nil
+				s.Open('[')
+				for s.More(']') {
+					if c, ok := r.check(s); ok {
+						g.Checks = append(g.Checks, c)
 					}
-					it.ReadMapCB(func(it *jsoniter.Iterator, key string) bool {
-						switch key {
-						case "name":
-							c.Name = r.str(it)
-						case "result":
-							c.Result = r.str(it)
-						default:
-							it.Skip()
-						}
-						return it.Error == nil
-					})
-					g.Checks = append(g.Checks, c)
-					return it.Error == nil
-				})
+				}
 			default:
-				it.Skip()
+				s.Skip()
 			}
-			return it.Error == nil
-		})
+		}
 		r.Guardrails = append(r.Guardrails, g)
-		return it.Error == nil
-	})
+	}
 }
 
-func (r *record) skipUnexpected(it *jsoniter.Iterator) {
-	if it.WhatIsNext() == jsoniter.NilValue {
-		it.ReadNil()
+// check reads one guardrail check; an element that is not an object is
+// skipped (a problem unless null).
+func (r *record) check(s *convert.Scanner) (guardrailCheck, bool) {
+	var c guardrailCheck
+	if s.Peek() != convert.KindObject {
+		r.skipUnexpected(s)
+		return c, false
+	}
+	s.Open('{')
+	for s.More('}') {
+		switch string(s.Key()) {
+		case "name":
+			c.Name = r.str(s)
+		case "result":
+			c.Result = r.str(s)
+		default:
+			s.Skip()
+		}
+	}
+	return c, true
+}
+
+func (r *record) skipUnexpected(s *convert.Scanner) {
+	if s.Peek() == convert.KindNull {
+		s.Null()
 		return
 	}
 	r.Problems++
-	it.Skip()
+	s.Skip()
 }
 
-// rawValue returns the next value's JSON text, appended to arena (chunks of
-// 32 KiB; slices of an arena stay valid when it grows); nil for null.
-func rawValue(it *jsoniter.Iterator, arena *[]byte) []byte {
-	if it.WhatIsNext() == jsoniter.NilValue {
-		it.ReadNil()
+// rawValue returns the next value's JSON text, copied into the arena
+// (chunks of 32 KiB; slices of an arena stay valid when it grows); nil for
+// null.
+func (d *pageDecoder) rawValue() []byte {
+	s := &d.s
+	if s.Peek() == convert.KindNull {
+		s.Null()
 		return nil
 	}
-	if cap(*arena)-len(*arena) < 2<<10 {
-		*arena = make([]byte, 0, 32<<10)
+	raw := s.Raw()
+	if raw == nil {
+		return nil
 	}
-	start := len(*arena)
-	*arena = it.SkipAndAppendBytes(*arena)
-	return (*arena)[start:len(*arena):len(*arena)]
+	if cap(d.arena)-len(d.arena) < len(raw) {
+		d.arena = make([]byte, 0, max(32<<10, len(raw)))
+	}
+	start := len(d.arena)
+	d.arena = append(d.arena, raw...)
+	return d.arena[start:len(d.arena):len(d.arena)]
 }
 
 // readInt reads an integer (a decimal is truncated); def for null or
 // another type.
-func readInt(it *jsoniter.Iterator, def int64) int64 {
-	if it.WhatIsNext() != jsoniter.NumberValue {
-		it.Skip()
+func readInt(s *convert.Scanner, def int64) int64 {
+	if s.Peek() != convert.KindNumber {
+		s.Skip()
 		return def
 	}
-	n := string(it.ReadNumber())
-	if v, err := strconv.ParseInt(n, 10, 64); err == nil {
+	n := s.Num()
+	if v, err := strconv.ParseInt(string(n), 10, 64); err == nil {
 		return v
 	}
-	if f, err := strconv.ParseFloat(n, 64); err == nil {
+	if f, err := strconv.ParseFloat(string(n), 64); err == nil {
 		return int64(f)
 	}
 	return def

@@ -37,13 +37,22 @@ type converter struct {
 	scratch ptrace.Span
 	// attrHint is the attribute capacity reserved for the next span.
 	attrHint int
+	// json decodes attribute objects (strict: convert.JSONToMap's rules,
+	// and the nesting bound of the envelope's scanner).
+	json convert.Scanner
+	// strs makes the strings of the trace being decoded (started anew for
+	// each trace: its spans share chunks with no other trace).
+	strs convert.Strings
 }
 
 func newConverter(project, service string, warn func()) *converter {
 	if warn == nil {
 		warn = func() {}
 	}
-	return &converter{project: project, service: service, warn: warn, keys: map[string]string{}, scratch: ptrace.NewSpan()}
+	c := &converter{project: project, service: service, warn: warn, keys: map[string]string{}, scratch: ptrace.NewSpan(),
+		json: convert.Scanner{Strict: true, MaxDepth: maxDepth}}
+	c.json.Strings = &c.strs
+	return c
 }
 
 // logLookup returns the request log with an id, nil when it is unknown.

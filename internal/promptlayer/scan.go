@@ -2,11 +2,12 @@ package promptlayer
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/llmtrace/llmtrace/internal/convert"
 )
 
 // scanner walks the envelope of a trace answer (the spans array, each
@@ -21,6 +22,8 @@ type scanner struct {
 	i     int
 	depth int
 	err   error
+	// strs, when set, makes the strings of text.
+	strs *convert.Strings
 }
 
 // maxDepth bounds nesting, so that hostile input cannot exhaust the stack.
@@ -252,22 +255,20 @@ func (s *scanner) skipString() bool {
 func (s *scanner) text() (string, bool) {
 	switch c := s.peek(); {
 	case c == '"':
-		start := s.i
 		raw, escaped := s.rawString()
 		if !s.ok() {
 			return "", false
 		}
 		if !escaped {
 			if utf8.Valid(raw) {
+				if s.strs != nil {
+					return s.strs.String(raw), true
+				}
 				return string(raw), true
 			}
 			return strings.ToValidUTF8(string(raw), "\uFFFD"), true
 		}
-		var out string
-		if err := json.Unmarshal(s.b[start:s.i], &out); err != nil {
-			return "", false
-		}
-		return out, true
+		return convert.Unquote(raw)
 	case c == '-' || (c >= '0' && c <= '9'):
 		return string(s.value()), true
 	case c == 'n':
@@ -296,13 +297,10 @@ func (r raw) String() string {
 		}
 		return strings.ToValidUTF8(string(r.b), "\uFFFD")
 	}
-	var out string
-	quoted := make([]byte, 0, len(r.b)+2)
-	quoted = append(append(append(quoted, '"'), r.b...), '"')
-	if json.Unmarshal(quoted, &out) != nil {
-		return strings.ToValidUTF8(string(r.b), "\uFFFD")
+	if out, ok := convert.Unquote(r.b); ok {
+		return out
 	}
-	return out
+	return strings.ToValidUTF8(string(r.b), "\uFFFD")
 }
 
 // rawText reads a string or a number member as raw; null is empty and true.

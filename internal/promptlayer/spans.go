@@ -61,9 +61,10 @@ func either(a, b raw) raw {
 
 // decode reads a trace answer into spans of trace id.
 func (c *converter) decode(id pcommon.TraceID, body []byte) (*decodedTrace, error) {
+	c.strs.Reset()
 	dt := &decodedTrace{traces: ptrace.NewTraces()}
 	hexID := id.String()
-	sc := &scanner{b: body}
+	sc := &scanner{b: body, strs: &c.strs}
 	if sc.peek() != '{' {
 		return nil, fmt.Errorf("unexpected answer: want a JSON object, got %q", snippet(body))
 	}
@@ -141,7 +142,7 @@ func (c *converter) member(sc *scanner, s ptrace.Span, txt *spanText, key []byte
 	case "context":
 		c.readContext(sc, txt)
 	case "attributes":
-		c.attributes(sc.value(), s.Attributes())
+		c.attributes(sc, s.Attributes())
 	case "resource":
 		if raw := sc.value(); len(raw) > 0 && raw[0] == '{' {
 			txt.resource = raw
@@ -210,11 +211,11 @@ func (c *converter) group(dt *decodedTrace, resource []byte) ptrace.SpanSlice {
 // schema URL.
 func (c *converter) decodeResource(raw []byte, attrs pcommon.Map) string {
 	schemaURL := ""
-	sc := &scanner{b: raw}
+	sc := &scanner{b: raw, strs: &c.strs}
 	sc.object(func(key []byte) bool {
 		switch string(key) {
 		case "attributes":
-			c.attributes(sc.value(), attrs)
+			c.attributes(sc, attrs)
 		case "schema_url":
 			schemaURL = c.text(sc)
 		default:
@@ -284,7 +285,7 @@ func (c *converter) requestLogID(raw []byte) int64 {
 	}
 	text := string(raw)
 	if raw[0] == '"' {
-		sc := &scanner{b: raw}
+		sc := &scanner{b: raw, strs: &c.strs}
 		text = c.text(sc)
 	}
 	if id, err := parseID(text); err == nil && id > 0 {

@@ -1,7 +1,6 @@
 package promptlayer
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -38,14 +37,27 @@ func (c *converter) unexpected(raw []byte) {
 	}
 }
 
-// attributes decodes a JSON object of attributes into dst with the shared
-// decoder (JSON types kept); null is none, another type a warning.
-func (c *converter) attributes(raw []byte, dst pcommon.Map) {
-	if len(raw) == 0 || raw[0] != '{' {
-		c.unexpected(raw)
+// attributes decodes the JSON object of attributes at the cursor into dst
+// with the shared decoder (JSON types kept), in the same pass as the
+// envelope; null is none, another type a warning. A malformed object keeps
+// the members before the error (a warning), as convert.JSONToMap does, and
+// the envelope goes on after the object as skipping finds its end.
+func (c *converter) attributes(sc *scanner, dst pcommon.Map) {
+	if sc.peek() != '{' {
+		c.unexpected(sc.value())
 		return
 	}
-	if err := convert.JSONToMap(raw, dst); err != nil {
+	start := sc.i
+	js := &c.json
+	js.Reset(sc.b[start:])
+	js.Members(dst)
+	if js.Err() == nil {
+		sc.i = start + js.Pos()
+		js.Reset(nil) // do not pin the answer
+		return
+	}
+	js.Reset(nil)
+	if sc.value(); sc.ok() {
 		c.warn()
 	}
 }
@@ -58,7 +70,7 @@ func (c *converter) readEvents(raw []byte, dst ptrace.SpanEventSlice) {
 		c.unexpected(raw)
 		return
 	}
-	sc := &scanner{b: raw}
+	sc := &scanner{b: raw, strs: &c.strs}
 	sc.array(func() bool {
 		if sc.peek() != '{' {
 			c.warn()
@@ -75,7 +87,7 @@ func (c *converter) readEvents(raw []byte, dst ptrace.SpanEventSlice) {
 					ev.SetTimestamp(convert.Timestamp(t))
 				}
 			case "attributes":
-				c.attributes(sc.value(), ev.Attributes())
+				c.attributes(sc, ev.Attributes())
 			default:
 				sc.value()
 			}
@@ -105,7 +117,7 @@ func (c *converter) readLinks(raw []byte, dst ptrace.SpanLinkSlice, hexID string
 		c.unexpected(raw)
 		return
 	}
-	sc := &scanner{b: raw}
+	sc := &scanner{b: raw, strs: &c.strs}
 	sc.array(func() bool {
 		if sc.peek() != '{' {
 			c.warn()
@@ -124,7 +136,7 @@ func (c *converter) readLinks(raw []byte, dst ptrace.SpanLinkSlice, hexID string
 			case "trace_state":
 				state = c.text(sc)
 			case "attributes":
-				c.attributes(sc.value(), l.Attributes())
+				c.attributes(sc, l.Attributes())
 			case "context":
 				if sc.peek() == '{' {
 					sc.object(read)
@@ -165,11 +177,10 @@ func memberName(raw []byte) string {
 	if !strings.ContainsRune(string(raw), '\\') {
 		return strings.ToValidUTF8(string(raw), "\uFFFD")
 	}
-	var s string
-	if json.Unmarshal([]byte(`"`+string(raw)+`"`), &s) != nil {
-		return strings.ToValidUTF8(string(raw), "\uFFFD")
+	if s, ok := convert.Unquote(raw); ok {
+		return s
 	}
-	return s
+	return strings.ToValidUTF8(string(raw), "\uFFFD")
 }
 
 // parseID reads a decimal id; an integral decimal number counts too.
