@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
-	jsoniter "github.com/json-iterator/go"
-
+	"github.com/llmtrace/llmtrace/internal/convert"
 	"github.com/llmtrace/llmtrace/internal/poll"
 )
 
@@ -65,18 +63,19 @@ func (s *source) traceByID(ctx context.Context, id string) (*record, bool, error
 	return rec, true, nil
 }
 
-// decodeRecord decodes one trace or span answer.
+// decodeRecord decodes one trace or span answer with the page decoder
+// (strict: encoding/json's rules).
 func decodeRecord(body []byte) (*record, error) {
-	iter := jsonAPI.BorrowIterator(body)
-	defer jsonAPI.ReturnIterator(iter)
-	if iter.WhatIsNext() != jsoniter.ObjectValue {
+	d := pageDecoder{s: convert.Scanner{Strict: true}}
+	d.s.Strings = &d.strs
+	d.s.Reset(body)
+	if d.s.Peek() != convert.KindObject {
 		return nil, errors.New("opik: unexpected answer: want a JSON object")
 	}
-	var arena []byte
 	r := &record{SpanCount: -1}
-	readRecord(iter, r, &arena)
-	if iter.Error != nil && !errors.Is(iter.Error, io.EOF) {
-		return nil, fmt.Errorf("opik: malformed JSON answer: %w", iter.Error)
+	d.record(r)
+	if err := d.s.Err(); err != nil {
+		return nil, fmt.Errorf("opik: malformed JSON answer: %w", err)
 	}
 	return r, nil
 }
