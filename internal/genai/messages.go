@@ -188,6 +188,13 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Most text is plain ASCII: pass it 8 bytes at a time.
+		for i+8 <= len(s) && plainASCII8(load64(s[i:])) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -233,6 +240,23 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// plainASCII8 reports whether the 8 bytes of x are ASCII that a JSON
+// string keeps as it is: none below 0x20, none at or above 0x80, no '"'
+// and no '\\' (the usual bit tricks on a 64-bit word: a byte's high bit
+// is set where a test hits).
+func plainASCII8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q, bs := x^'"'*ones, x^'\\'*ones
+	return (x|(x-0x20*ones)&^x|(q-ones)&^q|(bs-ones)&^bs)&highs == 0
+}
+
+// load64 is the first 8 bytes of s, little-endian (one load).
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
 // appendAny appends v as JSON.
 func appendAny(b []byte, v any) []byte {
 	switch x := v.(type) {
@@ -240,6 +264,8 @@ func appendAny(b []byte, v any) []byte {
 		return append(b, "null"...)
 	case string:
 		return appendString(b, x)
+	case canonicalJSON:
+		return append(b, x...)
 	case bool:
 		return strconv.AppendBool(b, x)
 	case json.RawMessage:
