@@ -1,6 +1,7 @@
 package langwatch
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -70,8 +71,10 @@ type converter struct {
 	now     func() time.Time
 	iter    *jsoniter.Iterator // reused for every JSON value
 	sc      scanner            // reused for every JSON blob
-	keys    map[string]string  // interned flattened attribute keys
-	buf     []byte             // the flattened key being built
+	keys    keyTable           // interned metadata attribute keys
+	buf     []byte             // the metadata key being built
+	num     pcommon.Value      // a number being parsed
+	out     []byte             // the messages JSON being rendered
 }
 
 func newConverter(project, service string, warn func(), now func() time.Time) *converter {
@@ -83,7 +86,7 @@ func newConverter(project, service string, warn func(), now func() time.Time) *c
 	}
 	return &converter{
 		project: project, service: service, warn: warn, now: now,
-		iter: jsoniter.NewIterator(jsonAPI), keys: map[string]string{},
+		iter: jsoniter.NewIterator(jsonAPI),
 	}
 }
 
@@ -242,7 +245,6 @@ func (c *converter) span(s ptrace.Span, traceID pcommon.TraceID, sp *spanRec, i 
 	c.times(s, sp)
 
 	attrs := s.Attributes()
-	attrs.EnsureCapacity(16)
 	c.params(attrs, sp)
 	typ := nonEmpty(sp.Type, "span")
 	attrs.PutStr(attrSpanType, typ)
@@ -261,8 +263,8 @@ func (c *converter) span(s ptrace.Span, traceID pcommon.TraceID, sp *spanRec, i 
 	}
 	c.metrics(attrs, &sp.Metrics)
 	c.firstToken(s, sp)
-	c.typedValue(attrs, sp.Input, attrInput, genai.InputMessages)
-	c.typedValue(attrs, sp.Output, attrOutput, genai.OutputMessages)
+	c.typedValue(attrs, sp.Input, &sp.In, attrInput, genai.InputMessages)
+	c.typedValue(attrs, sp.Output, &sp.Out, attrOutput, genai.OutputMessages)
 	if sp.Contexts != nil {
 		c.putRaw(attrs, attrContexts, sp.Contexts)
 	}
@@ -329,21 +331,22 @@ func (c *converter) metrics(attrs pcommon.Map, m *metricsRec) {
 	c.putTokens(attrs, genai.UsageReasoningOutputTokens, m.ReasoningTokens)
 	c.putTokens(attrs, genai.UsageCacheReadInputTokens, m.CacheReadInputTokens)
 	c.putTokens(attrs, genai.UsageCacheWriteInputTokens, m.CacheCreationInputTokens)
-	if m.Cost != nil {
-		attrs.PutDouble(attrCost, *m.Cost)
+	if m.Cost.Set {
+		attrs.PutDouble(attrCost, m.Cost.V)
 	}
-	if m.TokensEstimated != nil {
-		attrs.PutBool(attrTokensEstimated, *m.TokensEstimated)
+	if m.TokensEstimated.Set {
+		attrs.PutBool(attrTokensEstimated, m.TokensEstimated.V)
 	}
 }
 
 // putTokens puts a token count as an Int; a fraction is rounded (warning).
-func (c *converter) putTokens(attrs pcommon.Map, key string, v *float64) {
-	if v == nil {
+func (c *converter) putTokens(attrs pcommon.Map, key string, f optFloat) {
+	if !f.Set {
 		return
 	}
-	n := math.Round(*v)
-	if n != *v || n > math.MaxInt64 || n < math.MinInt64 {
+	v := f.V
+	n := math.Round(v)
+	if n != v || n > math.MaxInt64 || n < math.MinInt64 {
 		c.warn()
 		n = max(min(n, math.MaxInt64), math.MinInt64)
 	}
@@ -403,6 +406,7 @@ func (c *converter) traceFields(attrs pcommon.Map, tr *traceRec) {
 		c.warn()
 		return
 	}
+	attrs.EnsureCapacity(attrs.Len() + bytes.Count(tr.Metadata, []byte(`":`)))
 	ok := true
 	s.object(func(key []byte) bool {
 		switch k := s.next(); {
@@ -417,9 +421,10 @@ func (c *converter) traceFields(attrs pcommon.Map, tr *traceRec) {
 		default:
 			name := attrLabels
 			if string(key) != "labels" {
-				name = attrMetadataPrefix + validKey(string(key))
+				c.buf = append(append(c.buf[:0], attrMetadataPrefix...), key...)
+				name = c.keys.intern(c.buf)
 			}
-			if raw := s.raw(); s.err == nil && !c.decodeInto(attrs, name, raw) {
+			if raw := s.raw(); s.err == nil && !c.putLeaf(attrs, name, raw) {
 				ok = false
 			}
 		}
