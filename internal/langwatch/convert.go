@@ -75,6 +75,7 @@ type converter struct {
 	buf     []byte             // the metadata key being built
 	num     pcommon.Value      // a number being parsed
 	out     []byte             // the messages JSON being rendered
+	hashed  []hashedID         // the span ids the trace hashed
 }
 
 func newConverter(project, service string, warn func(), now func() time.Time) *converter {
@@ -107,7 +108,7 @@ func (c *converter) trace(tr *traceRec, ax axis) poll.Trace {
 		service = project
 	}
 	td, out := poll.NewTraceSpans(Name, project, service, len(tr.Spans)+len(tr.Evaluations))
-	c.cur = project
+	c.cur, c.hashed = project, c.hashed[:0]
 	traceID := c.traceID(tr.TraceID)
 	var root pcommon.SpanID
 	for i := range tr.Spans {
@@ -124,6 +125,7 @@ func (c *converter) trace(tr *traceRec, ax axis) poll.Trace {
 	for i := range tr.Evaluations {
 		c.evaluation(out, traceID, root, &tr.Evaluations[i])
 	}
+	clear(c.hashed) // views of the answer: do not hold it
 	var updated time.Time
 	if tr.Updated > 0 {
 		updated = fromMs(tr.Updated)
@@ -206,8 +208,28 @@ func (c *converter) spanID(id string) pcommon.SpanID {
 			return sid
 		}
 	}
-	return convert.HashSpanID(Name, c.cur, id)
+	// A parent is usually a span of the trace read before it: its hash
+	// is remembered for the trace (a few, looked up in order).
+	for i := range c.hashed {
+		if c.hashed[i].id == id {
+			return c.hashed[i].sid
+		}
+	}
+	sid := convert.HashSpanID(Name, c.cur, id)
+	if len(c.hashed) < maxHashedIDs {
+		c.hashed = append(c.hashed, hashedID{id: id, sid: sid})
+	}
+	return sid
 }
+
+// hashedID is a span id the trace being converted hashed.
+type hashedID struct {
+	id  string // a view of the answer, valid while the trace is converted
+	sid pcommon.SpanID
+}
+
+// maxHashedIDs bounds the hashes remembered per trace.
+const maxHashedIDs = 32
 
 func isHex(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -245,18 +267,16 @@ func (c *converter) span(s ptrace.Span, traceID pcommon.TraceID, sp *spanRec, i 
 	c.times(s, sp)
 
 	attrs := s.Attributes()
-	c.params(attrs, sp)
+	has := c.params(attrs, sp)
 	typ := nonEmpty(sp.Type, "span")
 	attrs.PutStr(attrSpanType, typ)
-	if _, ok := attrs.Get(genai.OperationName); !ok {
+	if !has.operation {
 		if op := impliedOperation(typ); op != "" {
 			attrs.PutStr(genai.OperationName, op)
 		}
 	}
-	if sp.Model != "" {
-		if _, ok := attrs.Get(genai.RequestModel); !ok {
-			attrs.PutStr(genai.RequestModel, sp.Model)
-		}
+	if sp.Model != "" && !has.model {
+		attrs.PutStr(genai.RequestModel, sp.Model)
 	}
 	if sp.Vendor != "" {
 		attrs.PutStr(genai.ProviderName, genai.NormalizeProvider(sp.Vendor))

@@ -30,6 +30,9 @@ type typedRec struct {
 	Sure bool
 	// Seen: the object has a value member.
 	Seen bool
+	// Value is the value member's JSON text when it was read (params
+	// repeat it as gen_ai.input.messages / gen_ai.output.messages).
+	Value []byte
 }
 
 // messageSlab holds the messages, parts and unescaped strings of an
@@ -91,14 +94,17 @@ func (d *decoder) typedFields(rec *typedRec) (done bool) {
 			rec.Type, _ = s.view()
 		case string(key) == "value" && rec.Type == chatMessages && s.next() == kindArray:
 			rec.Seen = true
-			from := len(d.msgs.msgs)
+			from, at := len(d.msgs.msgs), s.i
 			rec.Sure = d.plainMessages()
 			rec.Msgs = d.msgs.msgs[from:len(d.msgs.msgs):len(d.msgs.msgs)]
+			if rec.Value = nil; rec.Sure && s.err == nil {
+				rec.Value = s.b[at:s.i]
+			}
 			done = rec.Sure
 			return rec.Sure
 		case string(key) == "value":
 			rec.Seen = true
-			s.skip()
+			rec.Value = s.raw()
 		default:
 			s.skip()
 		}

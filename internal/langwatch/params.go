@@ -17,24 +17,18 @@ const maxParamsDepth = 16
 // maxInternedKeys bounds the key cache.
 const maxInternedKeys = 4096
 
-// wholeValues are the attributes whose value is itself structured JSON
+// wholeValue reports the attributes whose value is itself structured JSON
 // (messages, tool arguments, LangWatch's typed values): params keeps them
 // as objects, and flattening them would scatter one attribute into many.
-var wholeValues = map[string]bool{
-	genai.InputMessages:              true,
-	genai.OutputMessages:             true,
-	genai.SystemInstructions:         true,
-	genai.ToolDefinitions:            true,
-	genai.ToolCallArguments:          true,
-	genai.ToolCallResult:             true,
-	attrInput:                        true,
-	attrOutput:                       true,
-	attrContexts:                     true,
-	"langwatch.params":               true,
-	"langwatch.metrics":              true,
-	"langwatch.timestamps":           true,
-	"langwatch.contexts":             true,
-	"langwatch.reserved.value_types": true,
+func wholeValue(key string) bool {
+	switch key {
+	case genai.InputMessages, genai.OutputMessages, genai.SystemInstructions, genai.ToolDefinitions,
+		genai.ToolCallArguments, genai.ToolCallResult, attrInput, attrOutput, attrContexts,
+		"langwatch.params", "langwatch.metrics", "langwatch.timestamps", "langwatch.contexts",
+		"langwatch.reserved.value_types":
+		return true
+	}
+	return false
 }
 
 // Params hold every attribute of the stored OTel span un-flattened at the
@@ -91,7 +85,7 @@ func (d *decoder) flatten(sp *spanRec, depth int) {
 	base := len(d.buf)
 	s.object(func(key []byte) bool {
 		d.buf = append(d.buf[:base], key...)
-		if s.next() == kindObject && depth < maxParamsDepth && !wholeValues[string(d.buf)] {
+		if s.next() == kindObject && depth < maxParamsDepth && !wholeValue(bytesView(d.buf)) {
 			d.buf = append(d.buf, '.')
 			d.flatten(sp, depth+1)
 			return true
@@ -111,14 +105,31 @@ func (d *decoder) flatten(sp *spanRec, depth int) {
 // passed over in one comparison instead of a scan.
 func (d *decoder) leafValue(sp *spanRec) []byte {
 	s := &d.s
-	if typed := supersededBy(sp, bytesView(d.buf)); typed != nil {
-		s.ws()
-		if rest := s.b[s.i:]; bytes.HasPrefix(rest, typed) && (len(rest) == len(typed) || isDelimiter(rest[len(typed)])) {
-			s.i += len(typed)
-			return rest[:len(typed)]
+	key := bytesView(d.buf)
+	if supersededBy(sp, key) == nil {
+		return s.raw()
+	}
+	s.ws()
+	rest := s.b[s.i:]
+	for _, v := range copiesOf(sp, key) {
+		if v != nil && bytes.HasPrefix(rest, v) && (len(rest) == len(v) || isDelimiter(rest[len(v)])) {
+			s.i += len(v)
+			return rest[:len(v)]
 		}
 	}
 	return s.raw()
+}
+
+// copiesOf is what LangWatch copies into params under a superseded key:
+// the typed value itself, or (gen_ai.*.messages) its messages array.
+func copiesOf(sp *spanRec, key string) [2][]byte {
+	switch key {
+	case genai.InputMessages, attrInput:
+		return [2][]byte{sp.Input, sp.In.Value}
+	case genai.OutputMessages, attrOutput:
+		return [2][]byte{sp.Output, sp.Out.Value}
+	}
+	return [2][]byte{sp.Contexts}
 }
 
 // isDelimiter reports a byte that may follow a JSON value.
@@ -130,8 +141,14 @@ func isDelimiter(c byte) bool {
 	return false
 }
 
+// present tells which attributes that the conversion sets only when the
+// span's own attributes lack them came with the params.
+type present struct {
+	operation, model bool
+}
+
 // params puts a span's params leaves into its attributes.
-func (c *converter) params(attrs pcommon.Map, sp *spanRec) {
+func (c *converter) params(attrs pcommon.Map, sp *spanRec) (has present) {
 	n := 0
 	for i := range sp.Leaves {
 		if supersededBy(sp, sp.Leaves[i].key) == nil {
@@ -142,13 +159,22 @@ func (c *converter) params(attrs pcommon.Map, sp *spanRec) {
 	attrs.EnsureCapacity(n + typedAttributes(sp))
 	bad := sp.ParamsBad
 	for _, l := range sp.Leaves {
-		if supersededBy(sp, l.key) == nil && !c.putLeaf(attrs, l.key, l.raw) {
-			bad = true
+		if supersededBy(sp, l.key) != nil {
+			continue
+		}
+		ok := c.putLeaf(attrs, l.key, l.raw) // a value that fails is removed
+		bad = bad || !ok
+		switch l.key {
+		case genai.OperationName:
+			has.operation = ok
+		case genai.RequestModel:
+			has.model = ok
 		}
 	}
 	if bad {
 		c.warn()
 	}
+	return has
 }
 
 // typedAttributes is how many attributes a span gets besides its params.

@@ -161,17 +161,6 @@ func (s *scanner) key() []byte {
 		s.failf("want an object key")
 		return nil
 	}
-	// Keys are short: a byte loop finds their end sooner than
-	// bytes.IndexByte's setup; keys with escapes take stringEnd.
-	for j := s.i + 1; j < len(s.b); j++ {
-		if c := s.b[j]; c == '"' {
-			key := s.b[s.i+1 : j]
-			s.i = j + 1
-			return key
-		} else if c == '\\' {
-			break
-		}
-	}
 	start, end, escaped := s.stringEnd()
 	if s.err != nil {
 		return nil
@@ -225,14 +214,21 @@ func (s *scanner) elements(fn func() bool) {
 // stringEnd finds the string at s.i (at its opening quote): its content is
 // b[start:end]; the scanner moves past the closing quote.
 func (s *scanner) stringEnd() (start, end int, escaped bool) {
+	start, end, escaped, _ = s.stringEndASCII()
+	return start, end, escaped
+}
+
+// stringEndASCII is stringEnd that also tells a content known to be ASCII
+// (see scanString).
+func (s *scanner) stringEndASCII() (start, end int, escaped, ascii bool) {
 	start = s.i + 1
-	q, escaped := scanString(s.b, start)
+	q, escaped, ascii := scanString(s.b, start)
 	if q < 0 {
 		s.fail(errEnd)
-		return start, start, false
+		return start, start, false, false
 	}
 	s.i = q + 1
-	return start, q, escaped
+	return start, q, escaped, ascii
 }
 
 // skipString moves past the string at s.i (at its opening quote).
@@ -243,55 +239,6 @@ func (s *scanner) skipString() {
 		return
 	}
 	s.i = q + 1
-}
-
-// scanString returns the index of the quote that closes the string whose
-// content starts at start (-1 if none), and whether the content has a
-// backslash.
-func scanString(b []byte, start int) (int, bool) {
-	q := closingQuote(b, start)
-	if q < 0 {
-		return -1, false
-	}
-	if q-start > 16 {
-		return q, bytes.IndexByte(b[start:q], '\\') >= 0
-	}
-	for _, c := range b[start:q] {
-		if c == '\\' {
-			return q, true
-		}
-	}
-	return q, false
-}
-
-// closingQuote is the index of the quote that closes the string whose
-// content starts at start, -1 if none. (bytes.IndexByte beats a byte loop
-// even on the short strings, keys and ids, that most strings are.)
-func closingQuote(b []byte, start int) int { return quoteFrom(b, start, start) }
-
-// quoteFrom finds the closing quote of the string whose content starts at
-// start, searching from j: the next quote not escaped by an odd run of
-// backslashes.
-func quoteFrom(b []byte, start, j int) int {
-	for j <= len(b) {
-		k := bytes.IndexByte(b[j:], '"')
-		if k < 0 {
-			return -1
-		}
-		q := j + k
-		if q == start || b[q-1] != '\\' {
-			return q
-		}
-		bs := 0
-		for p := q - 1; p >= start && b[p] == '\\'; p-- {
-			bs++
-		}
-		if bs%2 == 0 {
-			return q
-		}
-		j = q + 1
-	}
-	return -1
 }
 
 // unescape decodes the string content b[start:end] that has escapes.
@@ -322,7 +269,7 @@ func (s *scanner) view() (v string, ok bool) { return s.readString(true) }
 func (s *scanner) readString(shared bool) (v string, ok bool) {
 	switch s.next() {
 	case kindString:
-		start, end, escaped := s.stringEnd()
+		start, end, escaped, ascii := s.stringEndASCII()
 		if s.err != nil {
 			return "", false
 		}
@@ -334,7 +281,7 @@ func (s *scanner) readString(shared bool) (v string, ok bool) {
 		default:
 			v = string(s.b[start:end])
 		}
-		if !utf8.ValidString(v) {
+		if !ascii && !utf8.ValidString(v) {
 			v = strings.ToValidUTF8(v, "\uFFFD")
 		}
 		return v, true

@@ -601,6 +601,9 @@ func readInt(s *scanner) (int64, bool) {
 		return 0, false
 	}
 	n := s.raw()
+	if v, ok := smallInt(n); ok {
+		return v, true
+	}
 	if v, err := strconv.ParseInt(string(n), 10, 64); err == nil {
 		return v, true
 	}
@@ -608,6 +611,30 @@ func readInt(s *scanner) (int64, bool) {
 		return int64(f), true
 	}
 	return 0, false
+}
+
+// smallInt reads a JSON integer of at most 18 digits (epoch
+// milliseconds, counts) without strconv's generality; false for anything
+// else, which strconv reads.
+func smallInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 || (b[0] == '0' && len(b) > 1) {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // readNumber reads a number; nil for null, and for another type (a
