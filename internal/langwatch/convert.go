@@ -76,6 +76,9 @@ type converter struct {
 	num     pcommon.Value      // a number being parsed
 	out     []byte             // the messages JSON being rendered
 	hashed  []hashedID         // the span ids the trace hashed
+	strs    strSlab            // the trace's strings
+	msgs    []genai.Message    // the typed value's messages being rendered
+	parts   []genai.Part       // their parts
 }
 
 func newConverter(project, service string, warn func(), now func() time.Time) *converter {
@@ -109,12 +112,13 @@ func (c *converter) trace(tr *traceRec, ax axis) poll.Trace {
 	}
 	td, out := poll.NewTraceSpans(Name, project, service, len(tr.Spans)+len(tr.Evaluations))
 	c.cur, c.hashed = project, c.hashed[:0]
+	c.strs.reset()
 	traceID := c.traceID(tr.TraceID)
 	var root pcommon.SpanID
 	for i := range tr.Spans {
 		sp := &tr.Spans[i]
 		s := out.AppendEmpty()
-		c.span(s, traceID, sp, i)
+		c.span(s, traceID, sp, tr.from, i)
 		if sp.ParentID == "" {
 			c.traceFields(s.Attributes(), tr)
 			if root.IsEmpty() {
@@ -242,7 +246,7 @@ func isHex(s string) bool {
 }
 
 // span converts one REST span.
-func (c *converter) span(s ptrace.Span, traceID pcommon.TraceID, sp *spanRec, i int) {
+func (c *converter) span(s ptrace.Span, traceID pcommon.TraceID, sp *spanRec, d *decoder, i int) {
 	for range sp.Problems {
 		c.warn()
 	}
@@ -267,7 +271,7 @@ func (c *converter) span(s ptrace.Span, traceID pcommon.TraceID, sp *spanRec, i 
 	c.times(s, sp)
 
 	attrs := s.Attributes()
-	has := c.params(attrs, sp)
+	has := c.params(attrs, sp, d)
 	typ := nonEmpty(sp.Type, "span")
 	attrs.PutStr(attrSpanType, typ)
 	if !has.operation {
@@ -283,8 +287,8 @@ func (c *converter) span(s ptrace.Span, traceID pcommon.TraceID, sp *spanRec, i 
 	}
 	c.metrics(attrs, &sp.Metrics)
 	c.firstToken(s, sp)
-	c.typedValue(attrs, sp.Input, &sp.In, attrInput, genai.InputMessages)
-	c.typedValue(attrs, sp.Output, &sp.Out, attrOutput, genai.OutputMessages)
+	c.typedValue(attrs, sp.Input, &sp.In, d, attrInput, genai.InputMessages)
+	c.typedValue(attrs, sp.Output, &sp.Out, d, attrOutput, genai.OutputMessages)
 	if sp.Contexts != nil {
 		c.putRaw(attrs, attrContexts, sp.Contexts)
 	}

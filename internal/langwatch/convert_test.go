@@ -396,5 +396,5 @@ func (c *converter) readTyped(raw []byte) ([]genai.Message, string, bool) {
 	var d decoder
 	d.start(raw)
 	_, rec := d.readTyped()
-	return c.typedMessages(raw, &rec)
+	return c.typedMessages(raw, &rec, &d)
 }

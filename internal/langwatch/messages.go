@@ -11,37 +11,53 @@ import (
 
 // Chat messages arrive in every LLM span's typed input and output. The
 // decoder reads them in the pass that reads the answer (finding the end of
-// a typed value took as long as reading it), into messages whose strings
-// are views of the answer, or of the slab's text for strings with escapes;
-// the conversion renders them into one reused buffer and copies the JSON
-// out once. Reading them into strings of their own, a second time, and
-// rendering into a new buffer each time was most of the conversion's time
-// and allocation.
+// a typed value took as long as reading it) into records that locate their
+// strings (in the answer, or unescaped in the slab's text) without
+// pointers; the conversion makes genai messages of them, with strings that
+// are views of those bytes, renders them into one reused buffer and copies
+// the JSON out once. Reading them into strings of their own, a second
+// time, and rendering into a new buffer each time was most of the
+// conversion's time and allocation, and records full of pointers kept the
+// garbage collector busy.
 
 // typedRec is what the decoding read of a typed value {type, value}.
 type typedRec struct {
-	// Type is the value's type (a view of the answer); "" when the value
-	// is no object with a string type.
-	Type string
-	// Msgs are the chat messages, read by the fast path (Sure).
-	Msgs []genai.Message
+	// Type is the value's type; empty when the value is no object with a
+	// string type.
+	Type ref
+	// Msgs are the chat messages read by the fast path (Sure): a range of
+	// the slab's messages.
+	Msgs [2]uint32
 	// Sure: the fast path read the messages (plain OpenAI-style ones),
 	// so Msgs are the value's messages.
 	Sure bool
 	// Seen: the object has a value member.
 	Seen bool
-	// Value is the value member's JSON text when it was read (params
-	// repeat it as gen_ai.input.messages / gen_ai.output.messages).
-	Value []byte
+	// Value locates the value member's JSON text in the answer when it
+	// was read (params repeat it as gen_ai.input.messages /
+	// gen_ai.output.messages); empty otherwise.
+	Value [2]uint32
 }
 
-// messageSlab holds the messages, parts and unescaped strings of an
-// answer's typed values. Sub-slices handed out stay valid when the slab
-// grows (append leaves the old array to them).
+// msgRec is one plain message as the decoding read it.
+type msgRec struct {
+	role, content, name, finish, callID ref
+	// calls is a range of the slab's tool calls.
+	calls                   [2]uint32
+	hasContent, nullContent bool
+}
+
+// callRec is one tool call {id, function: {name, arguments}}.
+type callRec struct {
+	id, name, args ref
+	hasArgs        bool
+}
+
+// messageSlab holds the messages, tool calls and unescaped strings of an
+// answer's typed values, reset at each decode.
 type messageSlab struct {
-	msgs  []genai.Message
-	parts []genai.Part
-	calls []genai.Part // one message's tool calls, before they join parts
+	msgs  []msgRec
+	calls []callRec
 	text  []byte
 }
 
@@ -52,7 +68,15 @@ func (m *messageSlab) reset() {
 	if cap(m.text) > maxSlabText {
 		*m = messageSlab{}
 	}
-	m.msgs, m.parts, m.calls, m.text = m.msgs[:0], m.parts[:0], m.calls[:0], m.text[:0]
+	m.msgs, m.calls, m.text = m.msgs[:0], m.calls[:0], m.text[:0]
+}
+
+// str is the string r locates (a view: valid until the next decode).
+func (d *decoder) str(r ref) string {
+	if r.inText {
+		return bytesView(d.msgs.text[r.start:r.end])
+	}
+	return bytesView(d.s.b[r.start:r.end])
 }
 
 // readTyped reads the typed value at the scanner: its JSON text (nil for
@@ -91,20 +115,24 @@ func (d *decoder) typedFields(rec *typedRec) (done bool) {
 	s.object(func(key []byte) bool {
 		switch {
 		case string(key) == "type" && s.next() == kindString:
-			rec.Type, _ = s.view()
-		case string(key) == "value" && rec.Type == chatMessages && s.next() == kindArray:
+			rec.Type = s.textRef(&d.msgs.text)
+		case string(key) == "value" && d.str(rec.Type) == chatMessages && s.next() == kindArray:
 			rec.Seen = true
 			from, at := len(d.msgs.msgs), s.i
 			rec.Sure = d.plainMessages()
-			rec.Msgs = d.msgs.msgs[from:len(d.msgs.msgs):len(d.msgs.msgs)]
-			if rec.Value = nil; rec.Sure && s.err == nil {
-				rec.Value = s.b[at:s.i]
+			rec.Msgs = [2]uint32{uint32(from), uint32(len(d.msgs.msgs))} //nolint:gosec // counts of an answer's messages
+			if rec.Value = [2]uint32{}; rec.Sure && s.err == nil {
+				rec.Value = [2]uint32{uint32(at), uint32(s.i)} //nolint:gosec // an answer is far below 4 GiB
 			}
 			done = rec.Sure
 			return rec.Sure
 		case string(key) == "value":
 			rec.Seen = true
-			rec.Value = s.raw()
+			s.ws()
+			at := s.i
+			if s.skip(); s.err == nil {
+				rec.Value = [2]uint32{uint32(at), uint32(s.i)} //nolint:gosec // as above
+			}
 		default:
 			s.skip()
 		}
@@ -137,95 +165,56 @@ func (d *decoder) plainMessages() (sure bool) {
 	return sure && n > 0 && s.err == nil
 }
 
-// plainFields are the members of one plain message.
-type plainFields struct {
-	content, callID                   string
-	hasContent, nullContent, hasCalls bool
-}
-
 // plainMessage reads one message object.
-func (d *decoder) plainMessage() (genai.Message, bool) {
+func (d *decoder) plainMessage() (msgRec, bool) {
 	s := &d.s
-	var m genai.Message
+	var m msgRec
 	if s.next() != kindObject {
 		return m, false
 	}
-	var f plainFields
-	d.msgs.calls = d.msgs.calls[:0]
-	sure := true
+	from := uint32(len(d.msgs.calls)) //nolint:gosec // counts of an answer's calls
+	m.calls = [2]uint32{from, from}
+	hasCalls, sure := false, true
 	s.object(func(key []byte) bool {
-		sure = d.plainField(&m, &f, key)
+		switch string(key) {
+		case "role":
+			sure = d.text(&m.role)
+		case "content":
+			m.hasContent = true
+			if s.next() == kindNull {
+				m.nullContent = true
+				s.skip()
+			} else {
+				sure = d.text(&m.content)
+			}
+		case "name":
+			sure = d.text(&m.name)
+		case "finish_reason":
+			sure = d.text(&m.finish)
+		case "tool_call_id":
+			sure = d.text(&m.callID)
+		case "tool_calls":
+			hasCalls = true
+			d.msgs.calls = d.msgs.calls[:from] // a repeated member replaces the first
+			sure = d.plainToolCalls()
+			m.calls[1] = uint32(len(d.msgs.calls)) //nolint:gosec // as above
+		default:
+			sure = false
+		}
 		return sure
 	})
-	if !sure || s.err != nil || m.Role == "" || (!f.hasContent && !f.hasCalls) {
+	if !sure || s.err != nil || m.role.start == m.role.end || (!m.hasContent && !hasCalls) {
 		return m, false
 	}
-	if m.Role == "tool" || m.Role == "function" {
-		var response any = f.content
-		if f.nullContent || !f.hasContent {
-			response = nil
-		}
-		m.Parts = d.msgs.partsOf(genai.Part{Type: genai.PartToolCallResponse, ID: f.callID, Response: response}, nil)
-		return m, true
-	}
-	var text genai.Part
-	if f.content != "" {
-		text = genai.Part{Type: genai.PartText, Content: f.content}
-	}
-	m.Parts = d.msgs.partsOf(text, d.msgs.calls)
 	return m, true
 }
 
-// partsOf appends first (unless it has no type) and then rest to the slab's
-// parts, and returns them as one message's parts (never nil).
-func (m *messageSlab) partsOf(first genai.Part, rest []genai.Part) []genai.Part {
-	start := len(m.parts)
-	if first.Type != "" {
-		m.parts = append(m.parts, first)
-	}
-	m.parts = append(m.parts, rest...)
-	end := len(m.parts)
-	if start == end {
-		return []genai.Part{}
-	}
-	return m.parts[start:end:end]
-}
-
-// plainField reads one member of a plain message; false when the member is
-// one the fast path does not read.
-func (d *decoder) plainField(m *genai.Message, f *plainFields, key []byte) bool {
-	s := &d.s
-	switch string(key) {
-	case "role":
-		return d.text(&m.Role)
-	case "content":
-		f.hasContent = true
-		if s.next() == kindNull {
-			f.nullContent = true
-			s.skip()
-			return true
-		}
-		return d.text(&f.content)
-	case "name":
-		return d.text(&m.Name)
-	case "finish_reason":
-		return d.text(&m.FinishReason)
-	case "tool_call_id":
-		return d.text(&f.callID)
-	case "tool_calls":
-		f.hasCalls = true
-		return d.plainToolCalls()
-	}
-	return false
-}
-
-// text reads a string member into dst (a view, see messageSlab); false for
-// another type.
-func (d *decoder) text(dst *string) bool {
+// text reads a string member into dst; false for another type.
+func (d *decoder) text(dst *ref) bool {
 	if d.s.next() != kindString {
 		return false
 	}
-	*dst, _ = d.s.text(&d.msgs.text)
+	*dst = d.s.textRef(&d.msgs.text)
 	return true
 }
 
@@ -242,17 +231,17 @@ func (d *decoder) plainToolCalls() (sure bool) {
 			sure = false
 			return false
 		}
-		p := genai.Part{Type: genai.PartToolCall}
+		var call callRec
 		hasFn := false
 		s.object(func(key []byte) bool {
 			switch {
 			case string(key) == "id" && s.next() == kindString:
-				d.text(&p.ID)
+				d.text(&call.id)
 			case string(key) == "type" && s.next() == kindString:
 				s.skip()
 			case string(key) == "function" && s.next() == kindObject:
 				hasFn = true
-				sure = d.plainFunction(&p)
+				sure = d.plainFunction(&call)
 			default:
 				sure = false
 			}
@@ -261,26 +250,22 @@ func (d *decoder) plainToolCalls() (sure bool) {
 		if !hasFn {
 			sure = false
 		}
-		d.msgs.calls = append(d.msgs.calls, p)
+		d.msgs.calls = append(d.msgs.calls, call)
 		return sure
 	})
 	return sure
 }
 
 // plainFunction reads a tool call's {name, arguments: string}.
-func (d *decoder) plainFunction(p *genai.Part) (sure bool) {
+func (d *decoder) plainFunction(call *callRec) (sure bool) {
 	s := &d.s
 	sure = true
 	s.object(func(key []byte) bool {
 		switch {
 		case string(key) == "name" && s.next() == kindString:
-			d.text(&p.Name)
+			d.text(&call.name)
 		case string(key) == "arguments" && s.next() == kindString:
-			var args string
-			d.text(&args)
-			// What genai.ChatMessages makes of a JSON-string argument
-			// value, kept as text when that renders the same.
-			p.Arguments = genai.ToolArguments(args)
+			call.hasArgs = d.text(&call.args)
 		default:
 			sure = false
 		}
@@ -291,12 +276,12 @@ func (d *decoder) plainFunction(p *genai.Part) (sure bool) {
 
 // typedValue keeps a typed value {type, value} as its JSON text under
 // rawKey, and chat messages also as the GenAI messages under msgKey.
-func (c *converter) typedValue(attrs pcommon.Map, raw []byte, rec *typedRec, rawKey, msgKey string) {
+func (c *converter) typedValue(attrs pcommon.Map, raw []byte, rec *typedRec, d *decoder, rawKey, msgKey string) {
 	if raw == nil {
 		return
 	}
-	attrs.PutStr(rawKey, string(raw))
-	msgs, typ, ok := c.typedMessages(raw, rec)
+	attrs.PutStr(rawKey, c.strs.str(raw))
+	msgs, typ, ok := c.typedMessages(raw, rec, d)
 	switch {
 	case typ == "":
 		c.warn() // not a typed value
@@ -310,13 +295,18 @@ func (c *converter) typedValue(attrs pcommon.Map, raw []byte, rec *typedRec, raw
 
 // typedMessages is the type of a typed value and, for chat messages, the
 // messages: those the decoding read, else (content parts, LangChain forms)
-// genai.ChatMessages' reading of the value.
-func (c *converter) typedMessages(raw []byte, rec *typedRec) (msgs []genai.Message, typ string, ok bool) {
-	if rec.Type != chatMessages || rec.Sure {
-		return rec.Msgs, rec.Type, rec.Sure
+// genai.ChatMessages' reading of the value. The messages are valid until
+// the next call.
+func (c *converter) typedMessages(raw []byte, rec *typedRec, d *decoder) (msgs []genai.Message, typ string, ok bool) {
+	typ = d.str(rec.Type)
+	if typ != chatMessages || rec.Sure {
+		if rec.Sure {
+			msgs = c.messages(d, rec.Msgs)
+		}
+		return msgs, typ, rec.Sure
 	}
 	if !rec.Seen {
-		return nil, rec.Type, false
+		return nil, typ, false
 	}
 	var v struct {
 		Value any `json:"value"`
@@ -324,10 +314,48 @@ func (c *converter) typedMessages(raw []byte, rec *typedRec) (msgs []genai.Messa
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
-		return nil, rec.Type, false
+		return nil, typ, false
 	}
 	msgs, ok = genai.ChatMessages(v.Value)
-	return msgs, rec.Type, ok
+	return msgs, typ, ok
+}
+
+// messages makes genai messages of the slab's messages in span, as
+// genai.ChatMessages makes them of plain messages, in the converter's
+// reused slices (valid until the next call).
+func (c *converter) messages(d *decoder, span [2]uint32) []genai.Message {
+	c.msgs, c.parts = c.msgs[:0], c.parts[:0]
+	for _, r := range d.msgs.msgs[span[0]:span[1]] {
+		m := genai.Message{Role: d.str(r.role), Name: d.str(r.name), FinishReason: d.str(r.finish)}
+		start := len(c.parts)
+		switch content := d.str(r.content); {
+		case m.Role == "tool" || m.Role == "function":
+			var response any = content
+			if r.nullContent || !r.hasContent {
+				response = nil
+			}
+			c.parts = append(c.parts, genai.Part{Type: genai.PartToolCallResponse, ID: d.str(r.callID), Response: response})
+		default:
+			if content != "" {
+				c.parts = append(c.parts, genai.Part{Type: genai.PartText, Content: content})
+			}
+			for _, call := range d.msgs.calls[r.calls[0]:r.calls[1]] {
+				p := genai.Part{Type: genai.PartToolCall, ID: d.str(call.id), Name: d.str(call.name)}
+				if call.hasArgs {
+					// What genai.ChatMessages makes of a JSON-string
+					// argument value, kept as text when that renders the
+					// same.
+					p.Arguments = genai.ToolArguments(d.str(call.args))
+				}
+				c.parts = append(c.parts, p)
+			}
+		}
+		if m.Parts = c.parts[start:len(c.parts):len(c.parts)]; start == len(c.parts) {
+			m.Parts = []genai.Part{}
+		}
+		c.msgs = append(c.msgs, m)
+	}
+	return c.msgs
 }
 
 // maxRenderBuffer is the largest rendering buffer kept between typed
@@ -337,7 +365,7 @@ const maxRenderBuffer = 1 << 20
 // render renders msgs as the GenAI messages JSON (a new string).
 func (c *converter) render(msgs []genai.Message) string {
 	c.out = genai.AppendMessagesJSON(c.out[:0], msgs)
-	out := string(c.out)
+	out := c.strs.str(c.out)
 	if cap(c.out) > maxRenderBuffer {
 		c.out = nil
 	}

@@ -40,10 +40,12 @@ func wholeValue(key string) bool {
 // leaves. The attributes LangWatch turned into the span's typed input,
 // output and contexts are left to those fields (they are the same values).
 
-// leaf is one flattened params value: its dotted key and its JSON text.
+// leaf is one flattened params value: its dotted key (see keyTable.id) and
+// where its JSON text is in the answer. It holds no pointers: an answer
+// has thousands, and the garbage collector need not look at them.
 type leaf struct {
-	key string
-	raw []byte
+	key        uint32
+	start, end uint32
 }
 
 // readParams reads a span's params into leaves (the decoder's slab).
@@ -90,44 +92,49 @@ func (d *decoder) flatten(sp *spanRec, depth int) {
 			d.flatten(sp, depth+1)
 			return true
 		}
-		raw := d.leafValue(sp)
+		start, end := d.leafValue(sp)
 		if s.err == nil {
-			d.leaves = append(d.leaves, leaf{key: d.keys.intern(d.buf), raw: raw})
+			d.leaves = append(d.leaves, leaf{key: d.keys.id(d.buf), start: uint32(start), end: uint32(end)}) //nolint:gosec // an answer is far below 4 GiB
 		}
 		return true
 	})
 	d.buf = d.buf[:base]
 }
 
-// leafValue returns the JSON text of the value at the scanner. The copies
-// of the span's typed input and output in params (LangWatch keeps them
-// there, byte for byte, under langwatch.input and langwatch.output) are
-// passed over in one comparison instead of a scan.
-func (d *decoder) leafValue(sp *spanRec) []byte {
+// leafValue moves past the value at the scanner and returns where it is.
+// The copies of the span's typed input and output in params (LangWatch
+// keeps them there, byte for byte, under langwatch.input and
+// langwatch.output) are passed over in one comparison instead of a scan.
+func (d *decoder) leafValue(sp *spanRec) (start, end int) {
 	s := &d.s
-	key := bytesView(d.buf)
-	if supersededBy(sp, key) == nil {
-		return s.raw()
-	}
 	s.ws()
-	rest := s.b[s.i:]
-	for _, v := range copiesOf(sp, key) {
-		if v != nil && bytes.HasPrefix(rest, v) && (len(rest) == len(v) || isDelimiter(rest[len(v)])) {
-			s.i += len(v)
-			return rest[:len(v)]
+	start = s.i
+	if key := bytesView(d.buf); supersededBy(sp, key) != nil {
+		rest := s.b[s.i:]
+		for _, v := range d.copiesOf(sp, key) {
+			if len(v) > 0 && bytes.HasPrefix(rest, v) && (len(rest) == len(v) || isDelimiter(rest[len(v)])) {
+				s.i += len(v)
+				return start, s.i
+			}
 		}
 	}
-	return s.raw()
+	s.skip()
+	return start, s.i
 }
+
+// leafKey and leafRaw are a leaf's key and JSON text; valid until the next
+// decode, as the records are.
+func (d *decoder) leafKey(l leaf) string { return d.keys.key(l.key) }
+func (d *decoder) leafRaw(l leaf) []byte { return d.s.b[l.start:l.end] }
 
 // copiesOf is what LangWatch copies into params under a superseded key:
 // the typed value itself, or (gen_ai.*.messages) its messages array.
-func copiesOf(sp *spanRec, key string) [2][]byte {
+func (d *decoder) copiesOf(sp *spanRec, key string) [2][]byte {
 	switch key {
 	case genai.InputMessages, attrInput:
-		return [2][]byte{sp.Input, sp.In.Value}
+		return [2][]byte{sp.Input, d.s.b[sp.In.Value[0]:sp.In.Value[1]]}
 	case genai.OutputMessages, attrOutput:
-		return [2][]byte{sp.Output, sp.Out.Value}
+		return [2][]byte{sp.Output, d.s.b[sp.Out.Value[0]:sp.Out.Value[1]]}
 	}
 	return [2][]byte{sp.Contexts}
 }
@@ -147,11 +154,11 @@ type present struct {
 	operation, model bool
 }
 
-// params puts a span's params leaves into its attributes.
-func (c *converter) params(attrs pcommon.Map, sp *spanRec) (has present) {
+// params puts a span's params leaves (read by d) into its attributes.
+func (c *converter) params(attrs pcommon.Map, sp *spanRec, d *decoder) (has present) {
 	n := 0
-	for i := range sp.Leaves {
-		if supersededBy(sp, sp.Leaves[i].key) == nil {
+	for _, l := range sp.Leaves {
+		if supersededBy(sp, d.leafKey(l)) == nil {
 			n++
 		}
 	}
@@ -159,12 +166,13 @@ func (c *converter) params(attrs pcommon.Map, sp *spanRec) (has present) {
 	attrs.EnsureCapacity(n + typedAttributes(sp))
 	bad := sp.ParamsBad
 	for _, l := range sp.Leaves {
-		if supersededBy(sp, l.key) != nil {
+		key := d.leafKey(l)
+		if supersededBy(sp, key) != nil {
 			continue
 		}
-		ok := c.putLeaf(attrs, l.key, l.raw) // a value that fails is removed
+		ok := c.putLeaf(attrs, key, d.leafRaw(l)) // a value that fails is removed
 		bad = bad || !ok
-		switch l.key {
+		switch key {
 		case genai.OperationName:
 			has.operation = ok
 		case genai.RequestModel:
@@ -215,7 +223,7 @@ func (c *converter) putLeaf(attrs pcommon.Map, key string, raw []byte) bool {
 	switch raw[0] {
 	case '"':
 		if v := raw[1 : len(raw)-1]; plainString(v) {
-			attrs.PutStr(key, string(v))
+			attrs.PutStr(key, c.strs.str(v))
 			return true
 		}
 	case 't', 'f', 'n':
@@ -283,23 +291,50 @@ func supersededBy(sp *spanRec, key string) []byte {
 }
 
 // keyTable interns attribute keys built in a buffer, bounded (keys are the
-// vendor's data).
-type keyTable map[string]string
+// vendor's data): each has a number, by which leaves name it.
+type keyTable struct {
+	ids  map[string]uint32
+	keys []string // by number, up to maxInternedKeys
+	// more are the keys of the current answer past the bound (numbered
+	// from maxInternedKeys on), forgotten at the next answer.
+	more []string
+}
 
-// intern returns b as a string (valid UTF-8), the same string each time.
-func (t *keyTable) intern(b []byte) string {
-	if k, ok := (*t)[string(b)]; ok {
-		return k
+// id returns the number of the key b (made valid UTF-8).
+func (t *keyTable) id(b []byte) uint32 {
+	if i, ok := t.ids[string(b)]; ok {
+		return i
 	}
 	k := string(b)
-	if !utf8.ValidString(k) {
+	if !utf8.ValidString(k) || len(t.keys) >= maxInternedKeys {
+		t.more = append(t.more, validKey(k))
+		return uint32(maxInternedKeys + len(t.more) - 1) //nolint:gosec // bounded by the answer's size
+	}
+	if t.ids == nil {
+		t.ids = make(map[string]uint32)
+	}
+	t.ids[k] = uint32(len(t.keys)) //nolint:gosec // at most maxInternedKeys
+	t.keys = append(t.keys, k)
+	return t.ids[k]
+}
+
+// key is the key numbered i.
+func (t *keyTable) key(i uint32) string {
+	if i < maxInternedKeys {
+		return t.keys[i]
+	}
+	return t.more[i-maxInternedKeys]
+}
+
+// intern returns b as a string (valid UTF-8), the same string each time
+// while the table has room.
+func (t *keyTable) intern(b []byte) string {
+	if i, ok := t.ids[string(b)]; ok {
+		return t.keys[i]
+	}
+	k := string(b)
+	if !utf8.ValidString(k) || len(t.keys) >= maxInternedKeys {
 		return validKey(k)
 	}
-	if *t == nil {
-		*t = make(keyTable)
-	}
-	if len(*t) < maxInternedKeys {
-		(*t)[k] = k
-	}
-	return k
+	return t.key(t.id(b))
 }

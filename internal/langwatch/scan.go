@@ -292,27 +292,38 @@ func (s *scanner) readString(shared bool) (v string, ok bool) {
 	return string(s.raw()), false
 }
 
-// text is view for a string, and a string with escapes is unescaped into
-// buf (appended to: earlier views of buf stay valid) instead of into a
-// new string. Other values are read as view reads them.
-func (s *scanner) text(buf *[]byte) (v string, ok bool) {
-	if s.next() != kindString {
-		return s.view()
-	}
+// ref locates a string the decoder read: in the answer, or (its value
+// once unescaped) in the decoder's text slab. Offsets, not pointers: the
+// garbage collector need not look at the thousands an answer has, and
+// they stay valid when the slab grows.
+type ref struct {
+	start, end uint32
+	inText     bool
+}
+
+// textRef reads the string at the scanner (the caller checked its kind)
+// as str reads it, as a ref: a string without escapes that is valid UTF-8
+// is where it is in the answer; any other is unescaped into text.
+func (s *scanner) textRef(text *[]byte) ref {
 	at := s.i
-	start, end, escaped := s.stringEnd()
-	if s.err != nil {
-		return "", false
-	}
-	if escaped {
-		n := len(*buf)
-		if b, ok := appendUnescaped(*buf, s.b[start:end]); ok && utf8.Valid(b[n:]) {
-			*buf = b
-			return bytesView(b[n:]), true
+	start, end, escaped, ascii := s.stringEndASCII()
+	switch {
+	case s.err != nil:
+		return ref{}
+	case !escaped && (ascii || utf8.Valid(s.b[start:end])):
+		return ref{start: uint32(start), end: uint32(end)} //nolint:gosec // an answer is far below 4 GiB
+	case escaped:
+		n := len(*text)
+		if b, ok := appendUnescaped(*text, s.b[start:end]); ok && utf8.Valid(b[n:]) {
+			*text = b
+			return ref{start: uint32(n), end: uint32(len(b)), inText: true} //nolint:gosec // as above
 		}
 	}
-	s.i = at // the string as view reads it
-	return s.view()
+	s.i = at // the general reading: jsoniter's unescaping, invalid UTF-8 replaced
+	v, _ := s.view()
+	n := len(*text)
+	*text = append(*text, v...)
+	return ref{start: uint32(n), end: uint32(len(*text)), inText: true} //nolint:gosec // as above
 }
 
 // appendUnescaped appends the value of a JSON string's content with the

@@ -44,6 +44,9 @@ type traceRec struct {
 	PlatformURL                string
 	Spans                      []spanRec
 	Evaluations                []evalRec
+	// from is the decoder that read the trace: the spans' params leaves
+	// are read through it.
+	from *decoder
 	// Problems counts fields with an unexpected JSON type (warnings).
 	Problems int
 }
@@ -218,6 +221,8 @@ func (d *decoder) start(body []byte) {
 		d.leaves = nil
 	}
 	d.leaves = d.leaves[:0]
+	clear(d.keys.more)
+	d.keys.more = d.keys.more[:0]
 	d.msgs.reset()
 }
 
@@ -301,6 +306,7 @@ func (d *decoder) readPagination(p *searchPage) {
 func (d *decoder) readTrace(tr *traceRec) {
 	s := &d.s
 	p := &tr.Problems
+	tr.from = d
 	s.object(func(key []byte) bool {
 		switch string(key) {
 		case "trace_id":
