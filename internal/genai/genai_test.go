@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestAttributeNames(t *testing.T) {
@@ -364,18 +362,3 @@ func TestChatMessagesRejects(t *testing.T) {
 // appendString writes JSON strings as encoding/json does without HTML
 // escaping (except \b and \f, written as \u0008 and \u000c), whatever
 // runs of plain ASCII its word-at-a-time path skips.
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain ascii text longer than eight", "quote\" back\\ slash", "tab\tnew\nline\x01\x1f",
-		"é 😀 \u2028\u2029", "bad \xff\xfe utf8", strings.Repeat("abcdefg\"", 9)} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var want bytes.Buffer
-		enc := json.NewEncoder(&want)
-		enc.SetEscapeHTML(false)
-		require.NoError(t, enc.Encode(s))
-		w := strings.TrimSuffix(want.String(), "\n")
-		w = strings.ReplaceAll(strings.ReplaceAll(w, `\b`, `\u0008`), `\f`, `\u000c`)
-		assert.Equal(t, w, string(appendString(nil, s)), "%q", s)
-	})
-}

@@ -258,6 +258,8 @@ func appendAny(b []byte, v any) []byte {
 		return append(b, "null"...)
 	case string:
 		return appendString(b, x)
+	case canonicalJSON:
+		return append(b, x...)
 	case bool:
 		return strconv.AppendBool(b, x)
 	case json.RawMessage:

@@ -1,6 +1,7 @@
 package langwatch
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -70,8 +71,14 @@ type converter struct {
 	now     func() time.Time
 	iter    *jsoniter.Iterator // reused for every JSON value
 	sc      scanner            // reused for every JSON blob
-	keys    map[string]string  // interned flattened attribute keys
-	buf     []byte             // the flattened key being built
+	keys    keyTable           // interned metadata attribute keys
+	buf     []byte             // the metadata key being built
+	num     pcommon.Value      // a number being parsed
+	out     []byte             // the messages JSON being rendered
+	hashed  []hashedID         // the span ids the trace hashed
+	strs    strSlab            // the trace's strings
+	msgs    []genai.Message    // the typed value's messages being rendered
+	parts   []genai.Part       // their parts
 }
 
 func newConverter(project, service string, warn func(), now func() time.Time) *converter {
@@ -83,7 +90,7 @@ func newConverter(project, service string, warn func(), now func() time.Time) *c
 	}
 	return &converter{
 		project: project, service: service, warn: warn, now: now,
-		iter: jsoniter.NewIterator(jsonAPI), keys: map[string]string{},
+		iter: jsoniter.NewIterator(jsonAPI),
 	}
 }
 
@@ -104,13 +111,14 @@ func (c *converter) trace(tr *traceRec, ax axis) poll.Trace {
 		service = project
 	}
 	td, out := poll.NewTraceSpans(Name, project, service, len(tr.Spans)+len(tr.Evaluations))
-	c.cur = project
+	c.cur, c.hashed = project, c.hashed[:0]
+	c.strs.reset()
 	traceID := c.traceID(tr.TraceID)
 	var root pcommon.SpanID
 	for i := range tr.Spans {
 		sp := &tr.Spans[i]
 		s := out.AppendEmpty()
-		c.span(s, traceID, sp, i)
+		c.span(s, traceID, sp, tr.from, i)
 		if sp.ParentID == "" {
 			c.traceFields(s.Attributes(), tr)
 			if root.IsEmpty() {
@@ -121,6 +129,7 @@ func (c *converter) trace(tr *traceRec, ax axis) poll.Trace {
 	for i := range tr.Evaluations {
 		c.evaluation(out, traceID, root, &tr.Evaluations[i])
 	}
+	clear(c.hashed) // views of the answer: do not hold it
 	var updated time.Time
 	if tr.Updated > 0 {
 		updated = fromMs(tr.Updated)
@@ -203,8 +212,28 @@ func (c *converter) spanID(id string) pcommon.SpanID {
 			return sid
 		}
 	}
-	return convert.HashSpanID(Name, c.cur, id)
+	// A parent is usually a span of the trace read before it: its hash
+	// is remembered for the trace (a few, looked up in order).
+	for i := range c.hashed {
+		if c.hashed[i].id == id {
+			return c.hashed[i].sid
+		}
+	}
+	sid := convert.HashSpanID(Name, c.cur, id)
+	if len(c.hashed) < maxHashedIDs {
+		c.hashed = append(c.hashed, hashedID{id: id, sid: sid})
+	}
+	return sid
 }
+
+// hashedID is a span id the trace being converted hashed.
+type hashedID struct {
+	id  string // a view of the answer, valid while the trace is converted
+	sid pcommon.SpanID
+}
+
+// maxHashedIDs bounds the hashes remembered per trace.
+const maxHashedIDs = 32
 
 func isHex(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -217,7 +246,7 @@ func isHex(s string) bool {
 }
 
 // span converts one REST span.
-func (c *converter) span(s ptrace.Span, traceID pcommon.TraceID, sp *spanRec, i int) {
+func (c *converter) span(s ptrace.Span, traceID pcommon.TraceID, sp *spanRec, d *decoder, i int) {
 	for range sp.Problems {
 		c.warn()
 	}
@@ -242,27 +271,24 @@ func (c *converter) span(s ptrace.Span, traceID pcommon.TraceID, sp *spanRec, i 
 	c.times(s, sp)
 
 	attrs := s.Attributes()
-	attrs.EnsureCapacity(16)
-	c.params(attrs, sp)
+	has := c.params(attrs, sp, d)
 	typ := nonEmpty(sp.Type, "span")
 	attrs.PutStr(attrSpanType, typ)
-	if _, ok := attrs.Get(genai.OperationName); !ok {
+	if !has.operation {
 		if op := impliedOperation(typ); op != "" {
 			attrs.PutStr(genai.OperationName, op)
 		}
 	}
-	if sp.Model != "" {
-		if _, ok := attrs.Get(genai.RequestModel); !ok {
-			attrs.PutStr(genai.RequestModel, sp.Model)
-		}
+	if sp.Model != "" && !has.model {
+		attrs.PutStr(genai.RequestModel, sp.Model)
 	}
 	if sp.Vendor != "" {
 		attrs.PutStr(genai.ProviderName, genai.NormalizeProvider(sp.Vendor))
 	}
 	c.metrics(attrs, &sp.Metrics)
 	c.firstToken(s, sp)
-	c.typedValue(attrs, sp.Input, attrInput, genai.InputMessages)
-	c.typedValue(attrs, sp.Output, attrOutput, genai.OutputMessages)
+	c.typedValue(attrs, sp.Input, &sp.In, d, attrInput, genai.InputMessages)
+	c.typedValue(attrs, sp.Output, &sp.Out, d, attrOutput, genai.OutputMessages)
 	if sp.Contexts != nil {
 		c.putRaw(attrs, attrContexts, sp.Contexts)
 	}
@@ -329,21 +355,22 @@ func (c *converter) metrics(attrs pcommon.Map, m *metricsRec) {
 	c.putTokens(attrs, genai.UsageReasoningOutputTokens, m.ReasoningTokens)
 	c.putTokens(attrs, genai.UsageCacheReadInputTokens, m.CacheReadInputTokens)
 	c.putTokens(attrs, genai.UsageCacheWriteInputTokens, m.CacheCreationInputTokens)
-	if m.Cost != nil {
-		attrs.PutDouble(attrCost, *m.Cost)
+	if m.Cost.Set {
+		attrs.PutDouble(attrCost, m.Cost.V)
 	}
-	if m.TokensEstimated != nil {
-		attrs.PutBool(attrTokensEstimated, *m.TokensEstimated)
+	if m.TokensEstimated.Set {
+		attrs.PutBool(attrTokensEstimated, m.TokensEstimated.V)
 	}
 }
 
 // putTokens puts a token count as an Int; a fraction is rounded (warning).
-func (c *converter) putTokens(attrs pcommon.Map, key string, v *float64) {
-	if v == nil {
+func (c *converter) putTokens(attrs pcommon.Map, key string, f optFloat) {
+	if !f.Set {
 		return
 	}
-	n := math.Round(*v)
-	if n != *v || n > math.MaxInt64 || n < math.MinInt64 {
+	v := f.V
+	n := math.Round(v)
+	if n != v || n > math.MaxInt64 || n < math.MinInt64 {
 		c.warn()
 		n = max(min(n, math.MaxInt64), math.MinInt64)
 	}
@@ -403,6 +430,7 @@ func (c *converter) traceFields(attrs pcommon.Map, tr *traceRec) {
 		c.warn()
 		return
 	}
+	attrs.EnsureCapacity(attrs.Len() + bytes.Count(tr.Metadata, []byte(`":`)))
 	ok := true
 	s.object(func(key []byte) bool {
 		switch k := s.next(); {
@@ -417,9 +445,10 @@ func (c *converter) traceFields(attrs pcommon.Map, tr *traceRec) {
 		default:
 			name := attrLabels
 			if string(key) != "labels" {
-				name = attrMetadataPrefix + validKey(string(key))
+				c.buf = append(append(c.buf[:0], attrMetadataPrefix...), key...)
+				name = c.keys.intern(c.buf)
 			}
-			if raw := s.raw(); s.err == nil && !c.decodeInto(attrs, name, raw) {
+			if raw := s.raw(); s.err == nil && !c.putLeaf(attrs, name, raw) {
 				ok = false
 			}
 		}

@@ -389,3 +389,12 @@ func TestPlainChatMatchesGenAI(t *testing.T) {
 		assert.Equal(t, genai.MessagesJSON(want), genai.MessagesJSON(got), value)
 	}
 }
+
+// readTyped reads one typed value on its own, as the decoding and the
+// conversion read the typed values of an answer.
+func (c *converter) readTyped(raw []byte) ([]genai.Message, string, bool) {
+	var d decoder
+	d.start(raw)
+	_, rec := d.readTyped()
+	return c.typedMessages(raw, &rec, &d)
+}

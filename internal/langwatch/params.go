@@ -2,8 +2,6 @@ package langwatch
 
 import (
 	"bytes"
-	"encoding/json"
-	"strings"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -19,75 +17,189 @@ const maxParamsDepth = 16
 // maxInternedKeys bounds the key cache.
 const maxInternedKeys = 4096
 
-// wholeValues are the attributes whose value is itself structured JSON
+// wholeValue reports the attributes whose value is itself structured JSON
 // (messages, tool arguments, LangWatch's typed values): params keeps them
 // as objects, and flattening them would scatter one attribute into many.
-var wholeValues = map[string]bool{
-	genai.InputMessages:              true,
-	genai.OutputMessages:             true,
-	genai.SystemInstructions:         true,
-	genai.ToolDefinitions:            true,
-	genai.ToolCallArguments:          true,
-	genai.ToolCallResult:             true,
-	attrInput:                        true,
-	attrOutput:                       true,
-	attrContexts:                     true,
-	"langwatch.params":               true,
-	"langwatch.metrics":              true,
-	"langwatch.timestamps":           true,
-	"langwatch.contexts":             true,
-	"langwatch.reserved.value_types": true,
+func wholeValue(key string) bool {
+	switch key {
+	case genai.InputMessages, genai.OutputMessages, genai.SystemInstructions, genai.ToolDefinitions,
+		genai.ToolCallArguments, genai.ToolCallResult, attrInput, attrOutput, attrContexts,
+		"langwatch.params", "langwatch.metrics", "langwatch.timestamps", "langwatch.contexts",
+		"langwatch.reserved.value_types":
+		return true
+	}
+	return false
 }
 
-// params flattens a span's params back into its attributes: params holds
-// every attribute of the stored OTel span un-flattened at the dots
-// ({"gen_ai":{"request":{"temperature":0.2}}}), so nested objects become
+// Params hold every attribute of the stored OTel span un-flattened at the
+// dots ({"gen_ai":{"request":{"temperature":0.2}}}); nested objects become
 // dotted keys again (gen_ai.request.temperature = 0.2, JSON types kept:
-// integers Int, other numbers Double, arrays Slice). The attributes
-// LangWatch turned into the span's typed input, output and contexts are
-// left to those fields (they are the same values).
-func (c *converter) params(attrs pcommon.Map, sp *spanRec) {
-	if len(sp.Params) == 0 {
-		return
-	}
-	s := &c.sc
-	s.reset(sp.Params)
-	if s.next() != kindObject {
-		c.warn()
-		return
-	}
-	c.buf = c.buf[:0]
-	ok := c.flatten(attrs, sp, 0)
-	if s.finish() != nil || !ok {
-		c.warn()
-	}
+// integers Int, other numbers Double, arrays Slice). The decoder flattens
+// them into leaves in the pass that reads the answer (finding the end of
+// params took as long as reading them), and the conversion puts the
+// leaves. The attributes LangWatch turned into the span's typed input,
+// output and contexts are left to those fields (they are the same values).
+
+// leaf is one flattened params value: its dotted key (see keyTable.id) and
+// where its JSON text is in the answer. It holds no pointers: an answer
+// has thousands, and the garbage collector need not look at them.
+type leaf struct {
+	key        uint32
+	start, end uint32
 }
 
-// flatten reads the members of the object at the scanner; c.buf holds the
-// dotted prefix (with its trailing dot) of its keys. It reports false when
-// a value did not decode.
-func (c *converter) flatten(attrs pcommon.Map, sp *spanRec, depth int) bool {
-	s := &c.sc
-	base := len(c.buf)
-	ok := true
+// readParams reads a span's params into leaves (the decoder's slab).
+// Params that are not an object, or are malformed inside, are marked bad
+// (a warning); the leaves read before a flaw are kept.
+func (d *decoder) readParams(sp *spanRec) {
+	s := &d.s
+	switch s.next() {
+	case kindNull:
+		s.skip()
+		return
+	case kindObject:
+	default:
+		sp.ParamsBad = true
+		s.raw()
+		return
+	}
+	start, depth, from := s.i, s.depth, len(d.leaves)
+	// Nesting is counted from params, as when they were a document of
+	// their own.
+	s.depth = 0
+	d.buf = d.buf[:0]
+	d.flatten(sp, 0)
+	s.depth = depth
+	if s.err != nil {
+		// Find the end as the scan of the answer does: the answer is
+		// malformed only if that fails too.
+		s.err, s.i = nil, start
+		s.skip()
+		sp.ParamsBad = true
+	}
+	sp.Leaves = d.leaves[from:len(d.leaves):len(d.leaves)]
+}
+
+// flatten reads the members of the object at the scanner into leaves;
+// d.buf holds the dotted prefix (with its trailing dot) of its keys.
+func (d *decoder) flatten(sp *spanRec, depth int) {
+	s := &d.s
+	base := len(d.buf)
 	s.object(func(key []byte) bool {
-		c.buf = append(c.buf[:base], key...)
-		if s.next() == kindObject && depth < maxParamsDepth && !wholeValues[string(c.buf)] {
-			c.buf = append(c.buf, '.')
-			ok = c.flatten(attrs, sp, depth+1) && ok
+		d.buf = append(d.buf[:base], key...)
+		if s.next() == kindObject && depth < maxParamsDepth && !wholeValue(bytesView(d.buf)) {
+			d.buf = append(d.buf, '.')
+			d.flatten(sp, depth+1)
 			return true
 		}
-		raw := s.raw()
-		if supersededBy(sp, c.buf) || s.err != nil {
-			return true
-		}
-		if !c.decodeInto(attrs, c.key(), raw) {
-			ok = false
+		start, end := d.leafValue(sp)
+		if s.err == nil {
+			d.leaves = append(d.leaves, leaf{key: d.keys.id(d.buf), start: uint32(start), end: uint32(end)}) //nolint:gosec // an answer is far below 4 GiB
 		}
 		return true
 	})
-	c.buf = c.buf[:base]
-	return ok
+	d.buf = d.buf[:base]
+}
+
+// leafValue moves past the value at the scanner and returns where it is.
+// The copies of the span's typed input and output in params (LangWatch
+// keeps them there, byte for byte, under langwatch.input and
+// langwatch.output) are passed over in one comparison instead of a scan.
+func (d *decoder) leafValue(sp *spanRec) (start, end int) {
+	s := &d.s
+	s.ws()
+	start = s.i
+	if key := bytesView(d.buf); supersededBy(sp, key) != nil {
+		rest := s.b[s.i:]
+		for _, v := range d.copiesOf(sp, key) {
+			if len(v) > 0 && bytes.HasPrefix(rest, v) && (len(rest) == len(v) || isDelimiter(rest[len(v)])) {
+				s.i += len(v)
+				return start, s.i
+			}
+		}
+	}
+	s.skip()
+	return start, s.i
+}
+
+// leafKey and leafRaw are a leaf's key and JSON text; valid until the next
+// decode, as the records are.
+func (d *decoder) leafKey(l leaf) string { return d.keys.key(l.key) }
+func (d *decoder) leafRaw(l leaf) []byte { return d.s.b[l.start:l.end] }
+
+// copiesOf is what LangWatch copies into params under a superseded key:
+// the typed value itself, or (gen_ai.*.messages) its messages array.
+func (d *decoder) copiesOf(sp *spanRec, key string) [2][]byte {
+	switch key {
+	case genai.InputMessages, attrInput:
+		return [2][]byte{sp.Input, d.s.b[sp.In.Value[0]:sp.In.Value[1]]}
+	case genai.OutputMessages, attrOutput:
+		return [2][]byte{sp.Output, d.s.b[sp.Out.Value[0]:sp.Out.Value[1]]}
+	}
+	return [2][]byte{sp.Contexts}
+}
+
+// isDelimiter reports a byte that may follow a JSON value.
+func isDelimiter(c byte) bool {
+	switch c {
+	case ',', '}', ']', ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
+}
+
+// present tells which attributes that the conversion sets only when the
+// span's own attributes lack them came with the params.
+type present struct {
+	operation, model bool
+}
+
+// params puts a span's params leaves (read by d) into its attributes.
+func (c *converter) params(attrs pcommon.Map, sp *spanRec, d *decoder) (has present) {
+	n := 0
+	for _, l := range sp.Leaves {
+		if supersededBy(sp, d.leafKey(l)) == nil {
+			n++
+		}
+	}
+	// The attributes are counted first so that the map is allocated once.
+	attrs.EnsureCapacity(n + typedAttributes(sp))
+	bad := sp.ParamsBad
+	for _, l := range sp.Leaves {
+		key := d.leafKey(l)
+		if supersededBy(sp, key) != nil {
+			continue
+		}
+		ok := c.putLeaf(attrs, key, d.leafRaw(l)) // a value that fails is removed
+		bad = bad || !ok
+		switch key {
+		case genai.OperationName:
+			has.operation = ok
+		case genai.RequestModel:
+			has.model = ok
+		}
+	}
+	if bad {
+		c.warn()
+	}
+	return has
+}
+
+// typedAttributes is how many attributes a span gets besides its params.
+func typedAttributes(sp *spanRec) int {
+	n := 2 + sp.Metrics.count() // langwatch.span.type, gen_ai.operation.name
+	for _, set := range [...]bool{sp.Model != "", sp.Vendor != "", sp.HasFirstToken, sp.Contexts != nil, sp.Error != nil} {
+		if set {
+			n++
+		}
+	}
+	if sp.Input != nil {
+		n += 2 // the JSON text and the messages
+	}
+	if sp.Output != nil {
+		n += 2
+	}
+	return n
 }
 
 // decodeInto decodes a raw JSON value into attrs[key] with its JSON types;
@@ -102,243 +214,127 @@ func (c *converter) decodeInto(attrs pcommon.Map, key string, raw []byte) bool {
 	return true
 }
 
-// supersededBy reports whether the attribute key is one LangWatch derived a
-// typed field of the span from, present in the span.
-func supersededBy(sp *spanRec, key []byte) bool {
-	switch string(key) {
-	case genai.InputMessages, attrInput:
-		return sp.Input != nil
-	case genai.OutputMessages, attrOutput:
-		return sp.Output != nil
-	case attrContexts:
-		return sp.Contexts != nil
+// putLeaf puts one params value under key. Strings without escapes,
+// numbers, booleans and null (most params) are set straight from their
+// JSON text, as convert.ReadValue would set them; anything else (arrays,
+// whole objects, escapes, control characters, invalid UTF-8, a malformed
+// literal) goes through decodeInto.
+func (c *converter) putLeaf(attrs pcommon.Map, key string, raw []byte) bool {
+	switch raw[0] {
+	case '"':
+		if v := raw[1 : len(raw)-1]; plainString(v) {
+			attrs.PutStr(key, c.strs.str(v))
+			return true
+		}
+	case 't', 'f', 'n':
+		switch string(raw) {
+		case "true", "false":
+			attrs.PutBool(key, raw[0] == 't')
+			return true
+		case "null":
+			attrs.PutEmpty(key)
+			return true
+		}
+	case '{', '[':
+	default:
+		if c.putNumber(attrs, key, raw) {
+			return true
+		}
 	}
-	return false
+	return c.decodeInto(attrs, key, raw)
 }
 
-// key returns c.buf as an interned string (valid UTF-8).
-func (c *converter) key() string {
-	if k, ok := c.keys[string(c.buf)]; ok {
-		return k
+// putNumber puts a JSON number with convert's typing; false (nothing put)
+// when raw is not a number.
+func (c *converter) putNumber(attrs pcommon.Map, key string, raw []byte) bool {
+	if c.num == (pcommon.Value{}) {
+		c.num = pcommon.NewValueEmpty()
 	}
-	k := string(c.buf)
-	if !utf8.ValidString(k) {
+	if !convert.SetNumber(c.num, raw) {
+		return false
+	}
+	switch c.num.Type() {
+	case pcommon.ValueTypeInt:
+		attrs.PutInt(key, c.num.Int())
+	case pcommon.ValueTypeDouble:
+		attrs.PutDouble(key, c.num.Double())
+	default:
+		c.num.CopyTo(attrs.PutEmpty(key))
+	}
+	return true
+}
+
+// plainString reports whether a JSON string's content is its value as it
+// is: no escapes, no control characters (which jsoniter refuses), valid
+// UTF-8.
+func plainString(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(b)
+}
+
+// supersededBy returns the typed field of the span that LangWatch derived
+// from the attribute key, when the span has it; nil otherwise.
+func supersededBy(sp *spanRec, key string) []byte {
+	switch key {
+	case genai.InputMessages, attrInput:
+		return sp.Input
+	case genai.OutputMessages, attrOutput:
+		return sp.Output
+	case attrContexts:
+		return sp.Contexts
+	}
+	return nil
+}
+
+// keyTable interns attribute keys built in a buffer, bounded (keys are the
+// vendor's data): each has a number, by which leaves name it.
+type keyTable struct {
+	ids  map[string]uint32
+	keys []string // by number, up to maxInternedKeys
+	// more are the keys of the current answer past the bound (numbered
+	// from maxInternedKeys on), forgotten at the next answer.
+	more []string
+}
+
+// id returns the number of the key b (made valid UTF-8).
+func (t *keyTable) id(b []byte) uint32 {
+	if i, ok := t.ids[string(b)]; ok {
+		return i
+	}
+	k := string(b)
+	if !utf8.ValidString(k) || len(t.keys) >= maxInternedKeys {
+		t.more = append(t.more, validKey(k))
+		return uint32(maxInternedKeys + len(t.more) - 1) //nolint:gosec // bounded by the answer's size
+	}
+	if t.ids == nil {
+		t.ids = make(map[string]uint32)
+	}
+	t.ids[k] = uint32(len(t.keys)) //nolint:gosec // at most maxInternedKeys
+	t.keys = append(t.keys, k)
+	return t.ids[k]
+}
+
+// key is the key numbered i.
+func (t *keyTable) key(i uint32) string {
+	if i < maxInternedKeys {
+		return t.keys[i]
+	}
+	return t.more[i-maxInternedKeys]
+}
+
+// intern returns b as a string (valid UTF-8), the same string each time
+// while the table has room.
+func (t *keyTable) intern(b []byte) string {
+	if i, ok := t.ids[string(b)]; ok {
+		return t.keys[i]
+	}
+	k := string(b)
+	if !utf8.ValidString(k) || len(t.keys) >= maxInternedKeys {
 		return validKey(k)
 	}
-	if len(c.keys) < maxInternedKeys {
-		c.keys[k] = k
-	}
-	return k
-}
-
-// typedValue keeps a typed value {type, value} as its JSON text under
-// rawKey, and chat messages also as the GenAI messages under msgKey.
-func (c *converter) typedValue(attrs pcommon.Map, raw []byte, rawKey, msgKey string) {
-	if raw == nil {
-		return
-	}
-	attrs.PutStr(rawKey, string(raw))
-	msgs, typ, ok := c.readTyped(raw)
-	switch {
-	case typ == "":
-		c.warn() // not a typed value
-	case typ != chatMessages:
-	case ok:
-		attrs.PutStr(msgKey, genai.MessagesJSON(msgs))
-	default:
-		c.warn()
-	}
-}
-
-// readTyped reads a typed value's type and, for chat messages, the
-// messages, in one pass when "type" comes first (as LangWatch writes it).
-func (c *converter) readTyped(raw []byte) (msgs []genai.Message, typ string, ok bool) {
-	s := &c.sc
-	s.reset(raw)
-	if s.next() != kindObject {
-		return nil, "", false
-	}
-	sure, seen := false, false
-	s.object(func(key []byte) bool {
-		switch {
-		case string(key) == "type" && s.next() == kindString:
-			typ, _ = s.str()
-		case string(key) == "value" && typ == chatMessages && s.next() == kindArray:
-			seen = true
-			msgs, sure = plainMessages(s)
-			return sure
-		case string(key) == "value":
-			seen = true
-			s.skip()
-		default:
-			s.skip()
-		}
-		return true
-	})
-	if typ != chatMessages || (sure && s.err == nil) {
-		return msgs, typ, sure && s.err == nil
-	}
-	if !seen {
-		return nil, typ, false
-	}
-	// Anything richer than plain {role, content} messages (content parts,
-	// tool calls, names) goes through the general reader.
-	var v struct {
-		Value any `json:"value"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return nil, typ, false
-	}
-	msgs, ok = genai.ChatMessages(v.Value)
-	return msgs, typ, ok
-}
-
-// plainMessages reads an array of OpenAI-style messages ({role, content:
-// string|null, name, tool_call_id, tool_calls: [{id, type, function: {name,
-// arguments: string}}]}) as genai.ChatMessages does; sure is false when it
-// meets anything else (content parts, LangChain forms), which is left to
-// genai.ChatMessages.
-func plainMessages(s *scanner) (msgs []genai.Message, sure bool) {
-	sure = true
-	s.array(func() bool {
-		m, ok := plainMessage(s)
-		if !ok {
-			sure = false
-			return false
-		}
-		msgs = append(msgs, m)
-		return true
-	})
-	// A single nested array is unwrapped by genai.ChatMessages; an empty
-	// one is no messages: both are left to it.
-	return msgs, sure && len(msgs) > 0 && s.err == nil
-}
-
-// plainMessage reads one message object.
-func plainMessage(s *scanner) (genai.Message, bool) {
-	var m genai.Message
-	if s.next() != kindObject {
-		return m, false
-	}
-	var content, callID string
-	var calls []genai.Part
-	sure, hasContent, nullContent, hasCalls := true, false, false, false
-	str := func(dst *string) bool {
-		if s.next() != kindString {
-			return false
-		}
-		*dst, _ = s.str()
-		return true
-	}
-	s.object(func(key []byte) bool {
-		switch string(key) {
-		case "role":
-			sure = str(&m.Role)
-		case "content":
-			hasContent = true
-			if s.next() == kindNull {
-				nullContent = true
-				s.skip()
-			} else {
-				sure = str(&content)
-			}
-		case "name":
-			sure = str(&m.Name)
-		case "finish_reason":
-			sure = str(&m.FinishReason)
-		case "tool_call_id":
-			sure = str(&callID)
-		case "tool_calls":
-			hasCalls = true
-			calls, sure = plainToolCalls(s)
-		default:
-			sure = false
-		}
-		return sure
-	})
-	if !sure || s.err != nil || m.Role == "" || (!hasContent && !hasCalls) {
-		return m, false
-	}
-	if m.Role == "tool" || m.Role == "function" {
-		var response any = content
-		if nullContent || !hasContent {
-			response = nil
-		}
-		m.Parts = []genai.Part{{Type: genai.PartToolCallResponse, ID: callID, Response: response}}
-		return m, true
-	}
-	if content != "" {
-		m.Parts = []genai.Part{{Type: genai.PartText, Content: content}}
-	}
-	m.Parts = append(m.Parts, calls...)
-	if m.Parts == nil {
-		m.Parts = []genai.Part{}
-	}
-	return m, true
-}
-
-// plainToolCalls reads [{id, type, function: {name, arguments: string}}].
-func plainToolCalls(s *scanner) (parts []genai.Part, sure bool) {
-	if s.next() != kindArray {
-		return nil, false
-	}
-	sure = true
-	s.array(func() bool {
-		if s.next() != kindObject {
-			sure = false
-			return false
-		}
-		p := genai.Part{Type: genai.PartToolCall}
-		hasFn := false
-		s.object(func(key []byte) bool {
-			switch {
-			case string(key) == "id" && s.next() == kindString:
-				p.ID, _ = s.str()
-			case string(key) == "type" && s.next() == kindString:
-				s.skip()
-			case string(key) == "function" && s.next() == kindObject:
-				hasFn = true
-				s.object(func(key []byte) bool {
-					switch {
-					case string(key) == "name" && s.next() == kindString:
-						p.Name, _ = s.str()
-					case string(key) == "arguments" && s.next() == kindString:
-						args, _ := s.str()
-						p.Arguments = decodeArguments(args)
-					default:
-						sure = false
-					}
-					return sure
-				})
-			default:
-				sure = false
-			}
-			return sure
-		})
-		if !hasFn {
-			sure = false
-		}
-		parts = append(parts, p)
-		return sure
-	})
-	return parts, sure
-}
-
-// decodeArguments is what genai.ChatMessages does with a JSON-string
-// argument value: an object or array when it is valid JSON of that kind,
-// else the string.
-func decodeArguments(args string) any {
-	t := strings.TrimSpace(args)
-	if t == "" || (t[0] != '{' && t[0] != '[') {
-		return args
-	}
-	dec := json.NewDecoder(strings.NewReader(t))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil || dec.More() {
-		return args
-	}
-	return v
+	return t.key(t.id(b))
 }

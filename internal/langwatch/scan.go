@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	jsoniter "github.com/json-iterator/go"
 )
@@ -118,7 +120,12 @@ func (s *scanner) object(fn func(key []byte) bool) {
 		s.failf("nested too deep")
 		return
 	}
-	defer func() { s.depth-- }()
+	s.members(fn)
+	s.depth--
+}
+
+// members is object's loop, from its opening brace.
+func (s *scanner) members(fn func(key []byte) bool) {
 	s.i++
 	if s.ws() == '}' {
 		s.i++
@@ -175,7 +182,12 @@ func (s *scanner) array(fn func() bool) {
 		s.failf("nested too deep")
 		return
 	}
-	defer func() { s.depth-- }()
+	s.elements(fn)
+	s.depth--
+}
+
+// elements is array's loop, from its opening bracket.
+func (s *scanner) elements(fn func() bool) {
 	s.i++
 	if s.ws() == ']' {
 		s.i++
@@ -202,26 +214,31 @@ func (s *scanner) array(fn func() bool) {
 // stringEnd finds the string at s.i (at its opening quote): its content is
 // b[start:end]; the scanner moves past the closing quote.
 func (s *scanner) stringEnd() (start, end int, escaped bool) {
+	start, end, escaped, _ = s.stringEndASCII()
+	return start, end, escaped
+}
+
+// stringEndASCII is stringEnd that also tells a content known to be ASCII
+// (see scanString).
+func (s *scanner) stringEndASCII() (start, end int, escaped, ascii bool) {
 	start = s.i + 1
-	for j := start; ; {
-		k := bytes.IndexByte(s.b[j:], '"')
-		if k < 0 {
-			s.fail(errEnd)
-			return start, start, false
-		}
-		q := j + k
-		bs := 0
-		for p := q - 1; p >= start && s.b[p] == '\\'; p-- {
-			bs++
-		}
-		if bs%2 == 0 {
-			escaped = escaped || bytes.IndexByte(s.b[start:q], '\\') >= 0
-			s.i = q + 1
-			return start, q, escaped
-		}
-		escaped = true
-		j = q + 1
+	q, escaped, ascii := scanString(s.b, start)
+	if q < 0 {
+		s.fail(errEnd)
+		return start, start, false, false
 	}
+	s.i = q + 1
+	return start, q, escaped, ascii
+}
+
+// skipString moves past the string at s.i (at its opening quote).
+func (s *scanner) skipString() {
+	q := closingQuote(s.b, s.i+1)
+	if q < 0 {
+		s.fail(errEnd)
+		return
+	}
+	s.i = q + 1
 }
 
 // unescape decodes the string content b[start:end] that has escapes.
@@ -241,19 +258,30 @@ func (s *scanner) unescape(start, end int) string {
 
 // str reads a string; null is "" (ok true); another type is skipped and
 // gives its JSON text with ok false.
-func (s *scanner) str() (v string, ok bool) {
+func (s *scanner) str() (v string, ok bool) { return s.readString(false) }
+
+// view is str without a copy for a string without escapes: the value
+// shares the document's memory, so it must not outlive the document (ids
+// that are only hashed, text that is rendered again at once, keys of
+// lookups).
+func (s *scanner) view() (v string, ok bool) { return s.readString(true) }
+
+func (s *scanner) readString(shared bool) (v string, ok bool) {
 	switch s.next() {
 	case kindString:
-		start, end, escaped := s.stringEnd()
+		start, end, escaped, ascii := s.stringEndASCII()
 		if s.err != nil {
 			return "", false
 		}
-		if escaped {
+		switch {
+		case escaped:
 			v = s.unescape(start, end)
-		} else {
+		case shared:
+			v = bytesView(s.b[start:end])
+		default:
 			v = string(s.b[start:end])
 		}
-		if !utf8.ValidString(v) {
+		if !ascii && !utf8.ValidString(v) {
 			v = strings.ToValidUTF8(v, "\uFFFD")
 		}
 		return v, true
@@ -262,6 +290,113 @@ func (s *scanner) str() (v string, ok bool) {
 		return "", true
 	}
 	return string(s.raw()), false
+}
+
+// ref locates a string the decoder read: in the answer, or (its value
+// once unescaped) in the decoder's text slab. Offsets, not pointers: the
+// garbage collector need not look at the thousands an answer has, and
+// they stay valid when the slab grows.
+type ref struct {
+	start, end uint32
+	inText     bool
+}
+
+// textRef reads the string at the scanner (the caller checked its kind)
+// as str reads it, as a ref: a string without escapes that is valid UTF-8
+// is where it is in the answer; any other is unescaped into text.
+func (s *scanner) textRef(text *[]byte) ref {
+	at := s.i
+	start, end, escaped, ascii := s.stringEndASCII()
+	switch {
+	case s.err != nil:
+		return ref{}
+	case !escaped && (ascii || utf8.Valid(s.b[start:end])):
+		return ref{start: uint32(start), end: uint32(end)} //nolint:gosec // an answer is far below 4 GiB
+	case escaped:
+		n := len(*text)
+		if b, ok := appendUnescaped(*text, s.b[start:end]); ok && utf8.Valid(b[n:]) {
+			*text = b
+			return ref{start: uint32(n), end: uint32(len(b)), inText: true} //nolint:gosec // as above
+		}
+	}
+	s.i = at // the general reading: jsoniter's unescaping, invalid UTF-8 replaced
+	v, _ := s.view()
+	n := len(*text)
+	*text = append(*text, v...)
+	return ref{start: uint32(n), end: uint32(len(*text)), inText: true} //nolint:gosec // as above
+}
+
+// appendUnescaped appends the value of a JSON string's content with the
+// usual escapes; false for an escape whose reading jsoniter may differ on
+// (a surrogate, a malformed escape), left to unescape.
+func appendUnescaped(dst, raw []byte) ([]byte, bool) {
+	for i := 0; i < len(raw); {
+		k := bytes.IndexByte(raw[i:], '\\')
+		if k < 0 {
+			return append(dst, raw[i:]...), true
+		}
+		dst = append(dst, raw[i:i+k]...)
+		i += k
+		if i+1 >= len(raw) {
+			return dst, false
+		}
+		switch c := raw[i+1]; c {
+		case '"', '\\', '/':
+			dst = append(dst, c)
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r, ok := hex4(raw[i+2:])
+			if !ok || utf16.IsSurrogate(r) {
+				return dst, false
+			}
+			dst = utf8.AppendRune(dst, r)
+			i += 6
+			continue
+		default:
+			return dst, false
+		}
+		i += 2
+	}
+	return dst, true
+}
+
+// hex4 reads the 4 hex digits of a \u escape.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// bytesView is b as a string without a copy; see view.
+func bytesView(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b)) //nolint:gosec // a read-only view of the document, see view
 }
 
 // number reads a number; ok is false for null and for another type (which
@@ -319,46 +454,66 @@ func (s *scanner) skip() {
 		s.fail(errEnd)
 		return
 	case '"':
-		s.stringEnd()
+		s.skipString()
 		return
 	case '{', '[':
+		s.skipContainer()
 	case '}', ']', ',', ':':
 		s.failf("unexpected %q", c)
-		return
 	default:
 		s.literal()
-		return
 	}
-	s.stack = s.stack[:0]
-	for s.i < len(s.b) {
-		switch c := s.b[s.i]; c {
+}
+
+// skipStop marks the bytes skipContainer stops at; it passes over every
+// other byte (commas, colons, literals, whitespace) in a tight loop.
+var skipStop = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
+
+// skipContainer moves past the object or array at s.i.
+func (s *scanner) skipContainer() {
+	b, i := s.b, s.i
+	stack := s.stack[:0]
+	defer func() { s.stack = stack }()
+	for i < len(b) {
+		c := b[i]
+		if !skipStop[c] {
+			i++
+			continue
+		}
+		switch c {
 		case '"':
-			s.stringEnd()
-			if s.err != nil {
+			q := closingQuote(b, i+1)
+			if q < 0 {
+				s.i = i
+				s.fail(errEnd)
 				return
 			}
+			i = q + 1
 			continue
 		case '{':
-			s.stack = append(s.stack, '}')
+			stack = append(stack, '}')
 		case '[':
-			s.stack = append(s.stack, ']')
-		case '}', ']':
-			if len(s.stack) == 0 || s.stack[len(s.stack)-1] != c {
+			stack = append(stack, ']')
+		default: // '}', ']'
+			if len(stack) == 0 || stack[len(stack)-1] != c {
+				s.i = i
 				s.failf("unexpected %q", c)
 				return
 			}
-			s.stack = s.stack[:len(s.stack)-1]
-			if len(s.stack) == 0 {
-				s.i++
+			stack = stack[:len(stack)-1]
+			if len(stack) == 0 {
+				s.i = i + 1
 				return
 			}
 		}
-		if len(s.stack) > maxScanDepth {
+		if len(stack) > maxScanDepth {
+			s.i = i
 			s.failf("nested too deep")
 			return
 		}
-		s.i++
+		i++
 	}
+	s.i = i
 	s.fail(errEnd)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	jsoniter "github.com/json-iterator/go"
 )
@@ -43,6 +44,9 @@ type traceRec struct {
 	PlatformURL                string
 	Spans                      []spanRec
 	Evaluations                []evalRec
+	// from is the decoder that read the trace: the spans' params leaves
+	// are read through it.
+	from *decoder
 	// Problems counts fields with an unexpected JSON type (warnings).
 	Problems int
 }
@@ -59,11 +63,16 @@ type spanRec struct {
 	Name     string
 	Input    []byte // raw typed value {type, value}; nil when absent or null
 	Output   []byte
-	Params   []byte // raw JSON object
-	Contexts []byte // raw JSON array (rag spans)
-	Model    string
-	Vendor   string
-	Error    *errorRec
+	// In and Out are what the decoding read of Input and Output.
+	In, Out typedRec
+	// Leaves are params flattened; ParamsBad marks params that are not
+	// an object or are malformed inside (a warning).
+	Leaves    []leaf
+	ParamsBad bool
+	Contexts  []byte // raw JSON array (rag spans)
+	Model     string
+	Vendor    string
+	Error     *errorRec
 	// Started, FirstToken and Finished are epoch ms; Has* tell whether
 	// the value was there (0 is a valid epoch, if an unlikely one).
 	Started, FirstToken, Finished int64
@@ -79,12 +88,39 @@ type errorRec struct {
 	Stacktrace []string
 }
 
-// metricsRec is a span's metrics; a nil pointer is an absent or null value.
+// metricsRec is a span's metrics; an unset value is an absent or null one.
 type metricsRec struct {
-	PromptTokens, CompletionTokens, ReasoningTokens *float64
-	CacheReadInputTokens, CacheCreationInputTokens  *float64
-	Cost                                            *float64
-	TokensEstimated                                 *bool
+	PromptTokens, CompletionTokens, ReasoningTokens optFloat
+	CacheReadInputTokens, CacheCreationInputTokens  optFloat
+	Cost                                            optFloat
+	TokensEstimated                                 optBool
+}
+
+// optFloat is a number that may be absent (a value, not a pointer: one
+// allocation less per metric).
+type optFloat struct {
+	V   float64
+	Set bool
+}
+
+// optBool is a boolean that may be absent.
+type optBool struct {
+	V   bool
+	Set bool
+}
+
+// count is how many metrics are set.
+func (m *metricsRec) count() int {
+	n := 0
+	for _, f := range [...]optFloat{m.PromptTokens, m.CompletionTokens, m.ReasoningTokens, m.CacheReadInputTokens, m.CacheCreationInputTokens, m.Cost} {
+		if f.Set {
+			n++
+		}
+	}
+	if m.TokensEstimated.Set {
+		n++
+	}
+	return n
 }
 
 // evalRec is one entry of a trace's evaluations.
@@ -110,17 +146,96 @@ type evalRec struct {
 var errNotJSONObject = errors.New("unexpected answer: want a JSON object")
 
 // decoder decodes answers. Raw values are sub-slices of the answer's body,
-// which must stay unchanged while the records are used. It is used by one
-// goroutine.
+// which must stay unchanged while the records are used, and the records
+// are valid until the decoder's next decode. It is used by one goroutine.
 type decoder struct {
 	s scanner
+	// spans is a slab that holds the spans of every trace of a search
+	// answer, reused from answer to answer: growing each trace's slice
+	// span by span was the largest allocation of the decoding. So the
+	// records of a search answer are valid until the next decodeSearch
+	// (the source converts a page before it reads the next one).
+	spans     []spanRec
+	searching bool // decoding a search answer: spans go to the slab
+	// The slabs of what the decoding reads out of the spans' JSON values
+	// (flattened params, chat messages, their unescaped strings), reset
+	// at each decode as the spans are.
+	leaves []leaf
+	msgs   messageSlab
+	keys   keyTable // interned params keys
+	buf    []byte   // the params key being built
+	// names interns the values that repeat from span to span (types,
+	// names, models, vendors, projects, statuses): one copy per value
+	// instead of one per span.
+	names map[string]string
+}
+
+// The largest slabs kept from one answer to the next.
+const (
+	maxSlabSpans  = 16384
+	maxSlabLeaves = 65536
+)
+
+// Interning bounds: the values are the vendor's data, so the table is
+// capped, and long values are copied instead.
+const (
+	maxInterned    = 4096
+	maxInternedLen = 128
+)
+
+// name reads a string field that repeats across spans, interned.
+func (d *decoder) name(p *int) string {
+	v, ok := d.s.view()
+	if !ok {
+		*p++
+		return v // the JSON text of another type: a copy already
+	}
+	if k, ok := d.names[v]; ok {
+		return k
+	}
+	k := strings.Clone(v)
+	if len(k) <= maxInternedLen && len(d.names) < maxInterned {
+		if d.names == nil {
+			d.names = make(map[string]string)
+		}
+		d.names[k] = k
+	}
+	return k
+}
+
+// id reads a string field that the conversion only parses or hashes (span
+// ids): a view of the answer, no copy.
+func (d *decoder) id(p *int) string {
+	v, ok := d.s.view()
+	if !ok {
+		*p++
+	}
+	return v
+}
+
+// start sets the decoder on a new answer: the records of the previous
+// one are no longer valid.
+func (d *decoder) start(body []byte) {
+	d.s.reset(body)
+	if cap(d.leaves) > maxSlabLeaves {
+		d.leaves = nil
+	}
+	d.leaves = d.leaves[:0]
+	clear(d.keys.more)
+	d.keys.more = d.keys.more[:0]
+	d.msgs.reset()
 }
 
 // decodeSearch decodes a search answer.
 func (d *decoder) decodeSearch(body []byte) (searchPage, error) {
 	var p searchPage
 	s := &d.s
-	s.reset(body)
+	d.start(body)
+	if cap(d.spans) > maxSlabSpans {
+		d.spans = nil // do not keep one huge answer's slab
+	}
+	d.spans, d.searching = d.spans[:0], true
+	defer func() { d.searching = false }()
 	if s.next() != kindObject {
 		return p, fmt.Errorf("%w, got %q", errNotJSONObject, snippet(body))
 	}
@@ -158,7 +273,7 @@ func (d *decoder) decodeSearch(body []byte) (searchPage, error) {
 func (d *decoder) decodeTrace(body []byte) (traceRec, error) {
 	var tr traceRec
 	s := &d.s
-	s.reset(body)
+	d.start(body)
 	if s.next() != kindObject {
 		return tr, fmt.Errorf("%w, got %q", errNotJSONObject, snippet(body))
 	}
@@ -191,12 +306,13 @@ func (d *decoder) readPagination(p *searchPage) {
 func (d *decoder) readTrace(tr *traceRec) {
 	s := &d.s
 	p := &tr.Problems
+	tr.from = d
 	s.object(func(key []byte) bool {
 		switch string(key) {
 		case "trace_id":
 			tr.TraceID = readStr(s, p)
 		case "project_id":
-			tr.ProjectID = readStr(s, p)
+			tr.ProjectID = d.name(p)
 		case "timestamps":
 			readObject(s, p, func(key []byte) {
 				switch string(key) {
@@ -234,15 +350,37 @@ func (d *decoder) readSpans(tr *traceRec) {
 		skipUnexpected(s, &tr.Problems)
 		return
 	}
+	if !d.searching {
+		s.array(func() bool {
+			if s.next() != kindObject {
+				skipUnexpected(s, &tr.Problems)
+				return true
+			}
+			tr.Spans = append(tr.Spans, spanRec{})
+			d.readSpan(&tr.Spans[len(tr.Spans)-1])
+			return true
+		})
+		return
+	}
+	start := len(d.spans)
 	s.array(func() bool {
 		if s.next() != kindObject {
 			skipUnexpected(s, &tr.Problems)
 			return true
 		}
-		tr.Spans = append(tr.Spans, spanRec{})
-		d.readSpan(&tr.Spans[len(tr.Spans)-1])
+		d.spans = append(d.spans, spanRec{})
+		d.readSpan(&d.spans[len(d.spans)-1])
 		return true
 	})
+	// Earlier traces keep their part of the old array when append moves
+	// the slab to a bigger one.
+	switch end := len(d.spans); {
+	case end == start:
+	case tr.Spans == nil:
+		tr.Spans = d.spans[start:end:end]
+	default: // a second "spans" member
+		tr.Spans = append(tr.Spans, d.spans[start:end]...)
+	}
 }
 
 func (d *decoder) readSpan(sp *spanRec) {
@@ -251,25 +389,25 @@ func (d *decoder) readSpan(sp *spanRec) {
 	s.object(func(key []byte) bool {
 		switch string(key) {
 		case "span_id":
-			sp.SpanID = readStr(s, p)
+			sp.SpanID = d.id(p)
 		case "parent_id":
-			sp.ParentID = readStr(s, p)
+			sp.ParentID = d.id(p)
 		case "trace_id":
-			sp.TraceID = readStr(s, p)
+			sp.TraceID = d.id(p)
 		case "type":
-			sp.Type = readStr(s, p)
+			sp.Type = d.name(p)
 		case "name":
-			sp.Name = readStr(s, p)
+			sp.Name = d.name(p)
 		case "model":
-			sp.Model = readStr(s, p)
+			sp.Model = d.name(p)
 		case "vendor":
-			sp.Vendor = readStr(s, p)
+			sp.Vendor = d.name(p)
 		case "input":
-			sp.Input = raw(s)
+			sp.Input, sp.In = d.readTyped()
 		case "output":
-			sp.Output = raw(s)
+			sp.Output, sp.Out = d.readTyped()
 		case "params":
-			sp.Params = raw(s)
+			d.readParams(sp)
 		case "contexts":
 			sp.Contexts = raw(s)
 		case "error":
@@ -300,19 +438,23 @@ func readMetrics(s *scanner, m *metricsRec, problems *int) {
 	readObject(s, problems, func(key []byte) {
 		switch string(key) {
 		case "prompt_tokens":
-			m.PromptTokens = readNumber(s, problems)
+			m.PromptTokens = readOptNumber(s, problems)
 		case "completion_tokens":
-			m.CompletionTokens = readNumber(s, problems)
+			m.CompletionTokens = readOptNumber(s, problems)
 		case "reasoning_tokens":
-			m.ReasoningTokens = readNumber(s, problems)
+			m.ReasoningTokens = readOptNumber(s, problems)
 		case "cache_read_input_tokens":
-			m.CacheReadInputTokens = readNumber(s, problems)
+			m.CacheReadInputTokens = readOptNumber(s, problems)
 		case "cache_creation_input_tokens":
-			m.CacheCreationInputTokens = readNumber(s, problems)
+			m.CacheCreationInputTokens = readOptNumber(s, problems)
 		case "cost":
-			m.Cost = readNumber(s, problems)
+			m.Cost = readOptNumber(s, problems)
 		case "tokens_estimated":
-			m.TokensEstimated = readBool(s, problems)
+			b, ok, bad := s.boolean()
+			if bad {
+				*problems++
+			}
+			m.TokensEstimated = optBool{V: b, Set: ok}
 		default:
 			s.skip()
 		}
@@ -465,6 +607,9 @@ func readInt(s *scanner) (int64, bool) {
 		return 0, false
 	}
 	n := s.raw()
+	if v, ok := smallInt(n); ok {
+		return v, true
+	}
 	if v, err := strconv.ParseInt(string(n), 10, 64); err == nil {
 		return v, true
 	}
@@ -472,6 +617,30 @@ func readInt(s *scanner) (int64, bool) {
 		return int64(f), true
 	}
 	return 0, false
+}
+
+// smallInt reads a JSON integer of at most 18 digits (epoch
+// milliseconds, counts) without strconv's generality; false for anything
+// else, which strconv reads.
+func smallInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 || (b[0] == '0' && len(b) > 1) {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // readNumber reads a number; nil for null, and for another type (a
@@ -485,6 +654,15 @@ func readNumber(s *scanner, problems *int) *float64 {
 		return nil
 	}
 	return &f
+}
+
+// readOptNumber is readNumber without the pointer.
+func readOptNumber(s *scanner, problems *int) optFloat {
+	f, ok, bad := s.number()
+	if bad {
+		*problems++
+	}
+	return optFloat{V: f, Set: ok}
 }
 
 // readBool reads a boolean; nil for null, and for another type (a
