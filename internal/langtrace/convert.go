@@ -325,7 +325,7 @@ func parseStatus(raw []byte) (ptrace.StatusCode, bool) {
 
 // parseSmallInt reads an integer literal, also written as a float ("2.0").
 func parseSmallInt(s string) (int, bool) {
-	if strings.IndexAny(s, "0123456789") < 0 {
+	if !strings.ContainsAny(s, "0123456789") {
 		return 0, false // no number (and no strconv error to allocate)
 	}
 	if n, err := strconv.Atoi(s); err == nil {

@@ -328,8 +328,9 @@ func (c *converter) messages(d *decoder, span [2]uint32) []genai.Message {
 	for _, r := range d.msgs.msgs[span[0]:span[1]] {
 		m := genai.Message{Role: d.str(r.role), Name: d.str(r.name), FinishReason: d.str(r.finish)}
 		start := len(c.parts)
-		switch content := d.str(r.content); {
-		case m.Role == "tool" || m.Role == "function":
+		content := d.str(r.content)
+		switch m.Role {
+		case "tool", "function":
 			var response any = content
 			if r.nullContent || !r.hasContent {
 				response = nil

@@ -598,7 +598,7 @@ func (c *converter) putContent(attrs pcommon.Map, raw []byte, rawKey, messagesKe
 		if !strings.Contains(s, `"role"`) {
 			return
 		}
-		raw = unsafe.Slice(unsafe.StringData(s), len(s)) // only read
+		raw = unsafe.Slice(unsafe.StringData(s), len(s)) //nolint:gosec // a read-only view of s
 	} else {
 		attrs.PutStr(rawKey, c.strs.String(raw))
 		if !bytes.Contains(raw, []byte(`"role"`)) {
