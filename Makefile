@@ -49,7 +49,7 @@ test-short: ## the fast unit tests
 	$(GO) test -short ./...
 
 test: lint ## everything: unit, simulator and end-to-end tests
-	$(GO) test -count=1 -timeout 15m $$($(GO) list ./... | grep -v /e2e$$)
+	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v /e2e$$)
 	@# The end-to-end tests run alone: a loaded machine slows Jaeger down.
 	$(GO) test -count=1 -timeout 20m -v ./e2e/
 

@@ -1,9 +1,7 @@
 package convert
 
 import (
-	"encoding/json"
 	"math"
-	"strings"
 	"testing"
 	"time"
 
@@ -213,60 +211,6 @@ func TestFromEpochUnits(t *testing.T) {
 	}
 }
 
-func TestParseTimeValue(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      any
-		want    time.Time
-		wantErr string
-	}{
-		{name: "iso string", in: "2024-08-08T21:25:30.275984Z", want: utc(2024, 8, 8, 21, 25, 30, 275984000)},
-		{name: "naive string", in: "2024-04-29T00:49:12.090000", want: utc(2024, 4, 29, 0, 49, 12, 90000000)},
-		{name: "float seconds", in: float64(1722950730), want: epochBase},
-		{name: "float millis (langwatch)", in: float64(1722950730275), want: epochBase.Add(275 * time.Millisecond)},
-		{name: "float32 seconds", in: float32(1024), want: time.Unix(1024, 0).UTC()},
-		{name: "json.Number ms", in: json.Number("1722950730275"), want: epochBase.Add(275 * time.Millisecond)},
-		{name: "json.Number decimal s exact", in: json.Number("1722950730.123456789"), want: epochBase.Add(123456789)},
-		{name: "json.Number exponent", in: json.Number("1.72295073e9"), want: epochBase},
-		{name: "json.Number negative", in: json.Number("-5"), want: time.Unix(-5, 0).UTC()},
-		{name: "int64 ns exact", in: int64(1722950730275984123), want: epochBase.Add(275984123)},
-		{name: "int seconds", in: 1722950730, want: epochBase},
-		{name: "uint64 ms", in: uint64(1722950730275), want: epochBase.Add(275 * time.Millisecond)},
-		{name: "hrtime pair floats", in: []any{float64(1722950730), float64(275984123)}, want: epochBase.Add(275984123)},
-		{name: "hrtime pair json.Number", in: []any{json.Number("1722950730"), json.Number("275984000")}, want: epochBase.Add(275984 * time.Microsecond)},
-		{name: "hrtime []int64", in: []int64{1722950730, 1}, want: epochBase.Add(1)},
-		{name: "hrtime []float64", in: []float64{1722950730, 2}, want: epochBase.Add(2)},
-		{name: "time.Time", in: time.Date(2024, 8, 6, 15, 25, 30, 0, time.FixedZone("CEST", 7200)), want: epochBase},
-
-		{name: "nil", in: nil, wantErr: "null timestamp"},
-		{name: "bool", in: true, wantErr: "unsupported timestamp type bool"},
-		{name: "bad string", in: "soon", wantErr: "unrecognised timestamp"},
-		{name: "hrtime wrong length", in: []any{float64(1)}, wantErr: "2 elements"},
-		{name: "hrtime non integer", in: []any{float64(1.5), float64(0)}, wantErr: "not an integer"},
-		{name: "hrtime wrong type", in: []any{"1", float64(0)}, wantErr: "want a number"},
-		{name: "NaN", in: math.NaN(), wantErr: "out of range"},
-		{name: "json.Number junk", in: json.Number("12ab"), wantErr: "bad numeric timestamp"},
-		{name: "uint64 overflow", in: uint64(math.MaxUint64), wantErr: "out of range"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseTimeValue(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseTimeValue(%#v) = %v, %v; want error containing %q", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseTimeValue(%#v) error: %v", tt.in, err)
-			}
-			if !got.Equal(tt.want) || got.Location() != time.UTC {
-				t.Errorf("ParseTimeValue(%#v) = %s, want %s", tt.in, got.Format(time.RFC3339Nano), tt.want.Format(time.RFC3339Nano))
-			}
-		})
-	}
-}
-
 func TestTimestamp(t *testing.T) {
 	tests := []struct {
 		in   time.Time
@@ -283,65 +227,5 @@ func TestTimestamp(t *testing.T) {
 		if got := Timestamp(tt.in); got != tt.want {
 			t.Errorf("Timestamp(%v) = %d, want %d", tt.in, got, tt.want)
 		}
-	}
-}
-
-func TestParseDuration(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      any
-		unit    EpochUnit
-		want    time.Duration
-		wantErr bool
-	}{
-		{name: "opik decimal ms string", in: "807.999", unit: Milliseconds, want: 807999 * time.Microsecond},
-		{name: "opik decimal ms json.Number", in: json.Number("807.999"), unit: Milliseconds, want: 807999 * time.Microsecond},
-		{name: "opik decimal ms float", in: 807.999, unit: Milliseconds, want: 807999 * time.Microsecond},
-		{name: "langtrace us string", in: "807999", unit: Microseconds, want: 807999 * time.Microsecond},
-		{name: "langtrace us float", in: float64(807999), unit: Microseconds, want: 807999 * time.Microsecond},
-		{name: "langsmith latency seconds", in: 1.5, unit: Seconds, want: 1500 * time.Millisecond},
-		{name: "seconds 9 decimals exact", in: "0.123456789", unit: Seconds, want: 123456789},
-		{name: "seconds rounding half up", in: "0.0000000015", unit: Seconds, want: 2},
-		{name: "ms sub-ns truncated digits round", in: "1.0000004", unit: Milliseconds, want: time.Millisecond},
-		{name: "ns integer", in: int64(42), unit: Nanoseconds, want: 42},
-		{name: "ns decimal string drops fraction", in: "42.9", unit: Nanoseconds, want: 42},
-		{name: "int ms", in: 123, unit: Milliseconds, want: 123 * time.Millisecond},
-		{name: "uint64", in: uint64(7), unit: Seconds, want: 7 * time.Second},
-		{name: "float32", in: float32(0.5), unit: Seconds, want: 500 * time.Millisecond},
-		{name: "negative string", in: "-1.5", unit: Seconds, want: -1500 * time.Millisecond},
-		{name: "plus sign", in: "+2", unit: Seconds, want: 2 * time.Second},
-		{name: "exponent", in: "1e3", unit: Milliseconds, want: time.Second},
-		{name: "spaces", in: " 12 ", unit: Milliseconds, want: 12 * time.Millisecond},
-		{name: "zero", in: "0", unit: Seconds, want: 0},
-
-		{name: "nil", in: nil, unit: Seconds, wantErr: true},
-		{name: "bool", in: true, unit: Seconds, wantErr: true},
-		{name: "empty", in: "", unit: Seconds, wantErr: true},
-		{name: "words", in: "fast", unit: Seconds, wantErr: true},
-		{name: "NaN string", in: "NaN", unit: Seconds, wantErr: true},
-		{name: "Inf string", in: "Inf", unit: Seconds, wantErr: true},
-		{name: "hex float", in: "0x1p3", unit: Seconds, wantErr: true},
-		{name: "NaN float", in: math.NaN(), unit: Seconds, wantErr: true},
-		{name: "overflow int", in: int64(math.MaxInt64), unit: Seconds, wantErr: true},
-		{name: "overflow string", in: "10000000000000", unit: Seconds, wantErr: true},
-		{name: "overflow float", in: 1e300, unit: Milliseconds, wantErr: true},
-		{name: "dot only", in: ".", unit: Seconds, wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseDuration(tt.in, tt.unit)
-			if tt.wantErr {
-				if err == nil {
-					t.Fatalf("ParseDuration(%#v, %v) = %v, want error", tt.in, tt.unit, got)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseDuration(%#v, %v) error: %v", tt.in, tt.unit, err)
-			}
-			if got != tt.want {
-				t.Errorf("ParseDuration(%#v, %v) = %v (%d), want %v", tt.in, tt.unit, got, int64(got), tt.want)
-			}
-		})
 	}
 }
