@@ -309,6 +309,11 @@ func newCollector(t *testing.T, root, bin string, j *jaegertest.Jaeger, worlds [
 		"LLMTRACE_METRICS_LEVEL=normal",
 		"LLMTRACE_METRICS_PORT=" + strconv.Itoa(metricsPort),
 		"LLMTRACE_POLL_INTERVAL=1s",
+		// An export that times out is sent again and Jaeger may then hold
+		// its spans twice (OTLP is at least once): on a loaded CI machine a
+		// stalled Jaeger must not turn into duplicates the receiver never
+		// emitted.
+		"LLMTRACE_EXPORT_TIMEOUT=3m",
 		"LLMTRACE_SETTLE_DELAY=2s",
 		"LLMTRACE_INITIAL_LOOKBACK=" + (tracesPerVendor*traceInterval + sim.MaxTraceLag + 10*time.Minute).String(),
 	}
