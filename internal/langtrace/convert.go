@@ -271,23 +271,7 @@ func parseKind(raw []byte) (ptrace.SpanKind, bool) {
 		}
 		return ptrace.SpanKindUnspecified, false
 	}
-	s = trimPrefixFold(s, "SpanKind.")
-	s = trimPrefixFold(s, "SPAN_KIND_")
-	switch strings.ToUpper(s) {
-	case "INTERNAL":
-		return ptrace.SpanKindInternal, true
-	case "SERVER":
-		return ptrace.SpanKindServer, true
-	case "CLIENT":
-		return ptrace.SpanKindClient, true
-	case "PRODUCER":
-		return ptrace.SpanKindProducer, true
-	case "CONSUMER":
-		return ptrace.SpanKindConsumer, true
-	case "UNSPECIFIED":
-		return ptrace.SpanKindUnspecified, true
-	}
-	return ptrace.SpanKindUnspecified, false
+	return convert.SpanKindName(s)
 }
 
 // parseStatus reads a status code: "OK", "ERROR", "UNSET" in any case, with
@@ -310,17 +294,7 @@ func parseStatus(raw []byte) (ptrace.StatusCode, bool) {
 		}
 		return ptrace.StatusCodeUnset, false
 	}
-	s = trimPrefixFold(s, "StatusCode.")
-	s = trimPrefixFold(s, "STATUS_CODE_")
-	switch strings.ToUpper(s) {
-	case "UNSET":
-		return ptrace.StatusCodeUnset, true
-	case "OK":
-		return ptrace.StatusCodeOk, true
-	case "ERROR":
-		return ptrace.StatusCodeError, true
-	}
-	return ptrace.StatusCodeUnset, false
+	return convert.StatusCodeName(s)
 }
 
 // parseSmallInt reads an integer literal, also written as a float ("2.0").
@@ -336,13 +310,6 @@ func parseSmallInt(s string) (int, bool) {
 		return 0, false
 	}
 	return int(f), true
-}
-
-func trimPrefixFold(s, prefix string) string {
-	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
-		return s[len(prefix):]
-	}
-	return s
 }
 
 // parseTraceState reads the trace_state column into a W3C tracestate

@@ -226,22 +226,7 @@ func parseKind(text string) (ptrace.SpanKind, bool) {
 		}
 		return ptrace.SpanKindUnspecified, false
 	}
-	t = trimPrefixFold(trimPrefixFold(t, "SpanKind."), "SPAN_KIND_")
-	switch strings.ToUpper(t) {
-	case "INTERNAL":
-		return ptrace.SpanKindInternal, true
-	case "SERVER":
-		return ptrace.SpanKindServer, true
-	case "CLIENT":
-		return ptrace.SpanKindClient, true
-	case "PRODUCER":
-		return ptrace.SpanKindProducer, true
-	case "CONSUMER":
-		return ptrace.SpanKindConsumer, true
-	case "UNSPECIFIED":
-		return ptrace.SpanKindUnspecified, true
-	}
-	return ptrace.SpanKindUnspecified, false
+	return convert.SpanKindName(t)
 }
 
 // parseStatus reads StatusCode.ERROR, STATUS_CODE_ERROR or ERROR in any
@@ -258,23 +243,7 @@ func parseStatus(text string) (ptrace.StatusCode, bool) {
 		}
 		return ptrace.StatusCodeUnset, false
 	}
-	t = trimPrefixFold(trimPrefixFold(t, "StatusCode."), "STATUS_CODE_")
-	switch strings.ToUpper(t) {
-	case "UNSET":
-		return ptrace.StatusCodeUnset, true
-	case "OK":
-		return ptrace.StatusCodeOk, true
-	case "ERROR":
-		return ptrace.StatusCodeError, true
-	}
-	return ptrace.StatusCodeUnset, false
-}
-
-func trimPrefixFold(s, prefix string) string {
-	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
-		return s[len(prefix):]
-	}
-	return s
+	return convert.StatusCodeName(t)
 }
 
 func nonEmpty(s, def string) string {
