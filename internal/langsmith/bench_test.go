@@ -4,13 +4,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/llmtrace/llmtrace/internal/benchspan"
 	"github.com/llmtrace/llmtrace/internal/langsmith/langsmithsim"
 	"github.com/llmtrace/llmtrace/internal/poll"
 	"github.com/llmtrace/llmtrace/internal/sim"
@@ -111,31 +111,13 @@ func BenchmarkConvert(b *testing.B) {
 	b.SetBytes(pageBytes(page))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := cpuTime()
+	m := benchspan.Start()
 	for b.Loop() {
 		if _, err := convertPage(c, page); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportSpans(b, spans, cpu)
-}
-
-// cpuTime is the process's user and system CPU time: on a shared machine
-// the wall clock also counts the time other processes hold the CPU, the
-// CPU time only this process's work (its GC included).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportSpans reports wall and CPU time per span (cpu is the CPU time at
-// the start of the timed loop).
-func reportSpans(b *testing.B, spans int, cpu time.Duration) {
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(spans), "ns/span")
-	b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N)/float64(spans), "cpu-ns/span")
+	m.Report(b, spans)
 }
 
 // BenchmarkOTLPJSONUnmarshal decodes the same spans as OTLP JSON, the
@@ -152,11 +134,11 @@ func BenchmarkOTLPJSONUnmarshal(b *testing.B) {
 	b.SetBytes(int64(len(otlp)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := cpuTime()
+	m := benchspan.Start()
 	for b.Loop() {
 		if _, err := u.UnmarshalTraces(otlp); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportSpans(b, spans, cpu)
+	m.Report(b, spans)
 }

@@ -4,12 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/llmtrace/llmtrace/internal/benchspan"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
@@ -163,13 +162,13 @@ func BenchmarkConvert(b *testing.B) {
 	}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
-	m := startMeter()
+	m := benchspan.Start()
 	for b.Loop() {
 		if _, _, err := c.page(body); err != nil {
 			b.Fatal(err)
 		}
 	}
-	m.report(b, spans)
+	m.Report(b, spans)
 }
 
 // BenchmarkOTLPJSONUnmarshal decodes the same spans, as the collector's own
@@ -184,13 +183,13 @@ func BenchmarkOTLPJSONUnmarshal(b *testing.B) {
 	spans := td.SpanCount()
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
-	m := startMeter()
+	m := benchspan.Start()
 	for b.Loop() {
 		if _, err := u.UnmarshalTraces(body); err != nil {
 			b.Fatal(err)
 		}
 	}
-	m.report(b, spans)
+	m.Report(b, spans)
 }
 
 // otlpJSONOf converts a page and marshals all its traces as one OTLP/JSON
@@ -210,47 +209,4 @@ func otlpJSONOf(tb testing.TB, page []byte) []byte {
 		tb.Fatal(err)
 	}
 	return out
-}
-
-// meter measures a benchmark's timed loop per span, so that the vendor
-// conversion and the OTLP decoder compare whatever their page sizes: wall
-// time (ns/span), process CPU time (cpu-ns/span: on a shared machine the
-// wall clock also counts the time other processes hold the CPU, the CPU
-// time only this process's work, its GC included) and heap allocations
-// (allocs/span).
-type meter struct {
-	cpu    time.Duration
-	allocs uint64
-}
-
-// startMeter starts measuring; call it right before the b.Loop loop.
-func startMeter() meter {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return meter{cpu: cpuTime(), allocs: ms.Mallocs}
-}
-
-// report reports the per-span figures of the loop that converted spans
-// spans per iteration.
-func (m meter) report(b *testing.B, spans int) {
-	cpu := cpuTime() - m.cpu
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	if spans == 0 || b.N == 0 {
-		b.Fatal("no spans")
-	}
-	n := float64(b.N) * float64(spans)
-	b.ReportMetric(float64(spans), "spans/op")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/span")
-	b.ReportMetric(float64(cpu.Nanoseconds())/n, "cpu-ns/span")
-	b.ReportMetric(float64(ms.Mallocs-m.allocs)/n, "allocs/span")
-}
-
-// cpuTime is the process's user and system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -4,14 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/llmtrace/llmtrace/internal/benchspan"
 	"github.com/llmtrace/llmtrace/internal/langwatch/langwatchsim"
 	"github.com/llmtrace/llmtrace/internal/poll"
 	"github.com/llmtrace/llmtrace/internal/sim"
@@ -74,13 +73,15 @@ func BenchmarkConvert(b *testing.B) {
 	require.NoError(b, err)
 	spans := merged(first).SpanCount()
 	b.SetBytes(int64(len(body)))
-	m := startSpanMeter(b, spans)
+	b.ReportAllocs()
+	b.ResetTimer()
+	m := benchspan.Start()
 	for b.Loop() {
 		if _, err := convertPage(&d, c, body); err != nil {
 			b.Fatal(err)
 		}
 	}
-	m.report(b)
+	m.Report(b, spans)
 }
 
 // BenchmarkOTLPJSONUnmarshal decodes the same spans as OTLP JSON, the
@@ -96,51 +97,13 @@ func BenchmarkOTLPJSONUnmarshal(b *testing.B) {
 	require.NoError(b, err)
 	var u ptrace.JSONUnmarshaler
 	b.SetBytes(int64(len(otlp)))
-	m := startSpanMeter(b, spans)
+	b.ReportAllocs()
+	b.ResetTimer()
+	m := benchspan.Start()
 	for b.Loop() {
 		if _, err := u.UnmarshalTraces(otlp); err != nil {
 			b.Fatal(err)
 		}
 	}
-	m.report(b)
-}
-
-// spanMeter measures a benchmark loop per span: wall time, the process's
-// CPU time (user and system, GC included) and heap allocations.
-type spanMeter struct {
-	spans   int
-	cpu     time.Duration
-	mallocs uint64
-}
-
-// startSpanMeter starts measuring; call it right before the loop.
-func startSpanMeter(b *testing.B, spans int) *spanMeter {
-	b.ReportAllocs()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	b.ResetTimer()
-	return &spanMeter{spans: spans, cpu: cpuTime(), mallocs: ms.Mallocs}
-}
-
-// report reports ns/span, cpu-ns/span and allocs/span; call it right after
-// the loop.
-func (m *spanMeter) report(b *testing.B) {
-	b.StopTimer()
-	cpu := cpuTime() - m.cpu
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	n := float64(b.N) * float64(m.spans)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/span")
-	b.ReportMetric(float64(cpu.Nanoseconds())/n, "cpu-ns/span")
-	b.ReportMetric(float64(ms.Mallocs-m.mallocs)/n, "allocs/span")
-}
-
-// cpuTime is the process's user and system CPU time: on a shared machine
-// the wall clock also counts the time other processes hold the CPU.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	m.Report(b, spans)
 }

@@ -1,16 +1,15 @@
 package opik
 
 import (
-	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/llmtrace/llmtrace/internal/benchspan"
 	"github.com/llmtrace/llmtrace/internal/poll"
 )
 
@@ -63,13 +62,13 @@ func BenchmarkConvert(b *testing.B) {
 	spans := merged(first).SpanCount()
 	b.SetBytes(int64(len(tracesBody) + len(spansBody)))
 	b.ReportAllocs()
-	m := startMeter()
+	m := benchspan.Start()
 	for b.Loop() {
 		if _, err := convertBodies(c, tracesBody, spansBody); err != nil {
 			b.Fatal(err)
 		}
 	}
-	m.report(b, spans)
+	m.Report(b, spans)
 }
 
 // BenchmarkOTLPJSONUnmarshal decodes the same spans as OTLP JSON, the
@@ -85,54 +84,11 @@ func BenchmarkOTLPJSONUnmarshal(b *testing.B) {
 	var u ptrace.JSONUnmarshaler
 	b.SetBytes(int64(len(otlp)))
 	b.ReportAllocs()
-	m := startMeter()
+	m := benchspan.Start()
 	for b.Loop() {
 		if _, err := u.UnmarshalTraces(otlp); err != nil {
 			b.Fatal(err)
 		}
 	}
-	m.report(b, spans)
-}
-
-// meter measures a benchmark's timed loop per span, so that the vendor
-// conversion and the OTLP decoder compare whatever their page sizes: wall
-// time (ns/span), process CPU time (cpu-ns/span: on a shared machine the
-// wall clock also counts the time other processes hold the CPU, the CPU
-// time only this process's work, its GC included) and heap allocations
-// (allocs/span).
-type meter struct {
-	cpu    time.Duration
-	allocs uint64
-}
-
-// startMeter starts measuring; call it right before the b.Loop loop.
-func startMeter() meter {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return meter{cpu: cpuTime(), allocs: ms.Mallocs}
-}
-
-// report reports the per-span figures of the loop that converted spans
-// spans per iteration.
-func (m meter) report(b *testing.B, spans int) {
-	cpu := cpuTime() - m.cpu
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	if spans == 0 || b.N == 0 {
-		b.Fatal("no spans")
-	}
-	n := float64(b.N) * float64(spans)
-	b.ReportMetric(float64(spans), "spans/op")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/span")
-	b.ReportMetric(float64(cpu.Nanoseconds())/n, "cpu-ns/span")
-	b.ReportMetric(float64(ms.Mallocs-m.allocs)/n, "allocs/span")
-}
-
-// cpuTime is the process's user and system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	m.Report(b, spans)
 }
