@@ -9,42 +9,6 @@ import (
 	"github.com/llmtrace/llmtrace/internal/poll"
 )
 
-// APIError is a LangSmith error answer with the vendor's own words: the v2
-// API answers RFC 7807 problem details {type, title, status, detail,
-// instance, remedy}, v1 FastAPI's {"detail": ...}, the authentication layer
-// {"error": code, "message": ...}.
-type APIError struct {
-	// Doing is what the receiver was doing ("listing traces", ...).
-	Doing  string
-	Status int
-	// Title and Detail are the problem's title and detail (or the v1 and
-	// authentication layer's equivalents).
-	Title, Detail string
-	// Remedy is LangSmith's extension for user-recoverable errors.
-	Remedy string
-	// Hint says which key to fix, when the answer tells.
-	Hint string
-	err  error
-}
-
-func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "langsmith: %s: HTTP %d", e.Doing, e.Status)
-	for _, s := range []string{e.Title, e.Detail, e.Remedy} {
-		if s != "" {
-			b.WriteString(": ")
-			b.WriteString(s)
-		}
-	}
-	if e.Hint != "" {
-		b.WriteString("; ")
-		b.WriteString(e.Hint)
-	}
-	return b.String()
-}
-
-func (e *APIError) Unwrap() error { return e.err }
-
 // orgScopedCode is the authentication layer's error for an org-scoped API
 // key sent without X-Tenant-Id.
 const orgScopedCode = "org_scoped_key_requires_workspace"
@@ -61,32 +25,52 @@ type problem struct {
 	Message  string `json:"message"`
 }
 
-// apiError explains a failed request. The body was already scrubbed of the
-// API key by the API client; errors that are no answer (timeouts,
-// connection errors) are wrapped as they are.
+// apiError explains a failed request as a poll.APIError in LangSmith's own
+// words: the v2 API answers RFC 7807 problem details {type, title, status,
+// detail, instance, remedy}, v1 FastAPI's {"detail": ...}, the
+// authentication layer {"error": code, "message": ...}. The body was
+// already scrubbed of the API key by the API client; errors that are no
+// answer (timeouts, connection errors) are wrapped as they are.
 func (s *source) apiError(doing string, err error) error {
-	var se *poll.StatusError
-	if !errors.As(err, &se) {
-		return fmt.Errorf("langsmith: %s: %w", doing, err)
-	}
-	e := &APIError{Doing: doing, Status: se.Status, err: err}
+	return poll.NewAPIError(Name, doing, err, problemMessage, s.hint)
+}
+
+// problemMessage is an error answer's title, detail and remedy (LangSmith's
+// extension for user-recoverable errors), or the body itself.
+func problemMessage(status int, body string) string {
+	title, detail, remedy := readProblem(status, body)
+	return joinNonEmpty(title, detail, remedy)
+}
+
+// readProblem reads the title, detail and remedy of an error answer; a body
+// that is none of LangSmith's shapes is the detail.
+func readProblem(status int, body string) (title, detail, remedy string) {
 	var p problem
-	if jsonAPI.UnmarshalFromString(se.Body, &p) == nil {
-		e.Title, e.Remedy = p.Title, p.Remedy
-		e.Detail = detailText(p.Detail)
+	if jsonAPI.UnmarshalFromString(body, &p) == nil {
+		title, remedy = p.Title, p.Remedy
+		detail = detailText(p.Detail)
 		if code, ok := p.Error.(string); ok && code != "" {
-			e.Title = code
-			e.Detail = p.Message
+			title, detail = code, p.Message
 		}
 	}
-	if e.Title == "" && e.Detail == "" {
-		e.Detail = strings.TrimSpace(se.Body)
-		if e.Detail == "" {
-			e.Detail = http.StatusText(se.Status)
+	if title == "" && detail == "" {
+		detail = strings.TrimSpace(body)
+		if detail == "" {
+			detail = http.StatusText(status)
 		}
 	}
-	e.Hint = s.hint(se.Status, se.Body)
-	return e
+	return title, detail, remedy
+}
+
+// joinNonEmpty joins the non-empty parts with ": ".
+func joinNonEmpty(parts ...string) string {
+	kept := parts[:0]
+	for _, s := range parts {
+		if s != "" {
+			kept = append(kept, s)
+		}
+	}
+	return strings.Join(kept, ": ")
 }
 
 // detailText renders a problem's detail: a string, or FastAPI's list of
@@ -144,23 +128,15 @@ func (s *source) filterError(err error) error {
 	if s.filter == "" || !errors.As(err, &se) {
 		return nil
 	}
-	ae, ok := s.apiError("", err).(*APIError)
-	if !ok {
-		return nil
-	}
 	switch se.Status {
 	case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusNotImplemented:
 	default:
 		return nil
 	}
-	if !strings.Contains(strings.ToLower(ae.Title+" "+ae.Detail+" "+ae.Remedy), "filter") {
+	title, detail, remedy := readProblem(se.Status, se.Body)
+	if !strings.Contains(strings.ToLower(title+" "+detail+" "+remedy), "filter") {
 		return nil
 	}
-	msg := ae.Detail
-	if ae.Title != "" && ae.Detail != "" {
-		msg = ae.Title + ": " + ae.Detail
-	} else if msg == "" {
-		msg = ae.Title
-	}
+	msg := joinNonEmpty(title, detail)
 	return &poll.FilterError{Block: Name, Vendor: "LangSmith", Status: se.Status, Message: msg, Err: err}
 }

@@ -83,7 +83,7 @@ func TestErrorsSayWhatToFix(t *testing.T) {
 				assert.Contains(t, err.Error(), w)
 			}
 			assert.NotContains(t, err.Error(), testKey)
-			var ae *APIError
+			var ae *poll.APIError
 			assert.True(t, errors.As(err, &ae))
 		})
 	}

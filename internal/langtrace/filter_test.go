@@ -86,13 +86,13 @@ func TestFilterRejected(t *testing.T) {
 	// Langtrace's own page-size refusal is not about the keyword.
 	f.body = `{"error":"Page size cannot be more than 100"}`
 	_, err = src.FetchPage(context.Background(), poll.PageRequest{Query: poll.Query{To: testNow}})
-	require.ErrorAs(t, err, new(*APIError))
+	require.ErrorAs(t, err, new(*poll.APIError))
 	assert.NotContains(t, err.Error(), "filter")
 	// Without a keyword the generic failure is Langtrace's own.
 	src.keyword = ""
 	f.body = `{"message":"Something went wrong while fetching traces"}`
 	_, err = src.FetchPage(context.Background(), poll.PageRequest{Query: poll.Query{To: testNow}})
-	require.ErrorAs(t, err, new(*APIError))
+	require.ErrorAs(t, err, new(*poll.APIError))
 	assert.NotContains(t, err.Error(), "filter")
 }
 

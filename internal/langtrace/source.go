@@ -131,31 +131,22 @@ func (s *source) lastPage(page int, meta pageMeta, traces []poll.Trace, from tim
 	return allOlder
 }
 
-// APIError is a Langtrace API error answer, carrying the vendor's message.
-type APIError struct {
-	Status  int
-	Message string
-	err     error
-}
-
-func (e *APIError) Error() string {
-	hint := ""
-	switch e.Status {
+// hint says which key to check for an error status.
+func hint(status int, _ string) string {
+	switch status {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		hint = "; check api_key"
+		return "check api_key"
 	case http.StatusNotFound:
-		hint = "; check project_id"
+		return "check project_id"
 	}
-	return fmt.Sprintf("langtrace: HTTP %d: %s%s", e.Status, e.Message, hint)
+	return ""
 }
-
-func (e *APIError) Unwrap() error { return e.err }
 
 // bodyPageSize is Langtrace's answer to a pageSize over 100, its only 400
 // that does not come from the query failing.
 const bodyPageSize = "Page size cannot be more than 100"
 
-// apiError turns a non-2xx answer into an APIError naming the vendor's
+// apiError turns a non-2xx answer into a poll.APIError naming the vendor's
 // message ({"error": "..."}, {"message": "..."} or {"error": {"message":
 // "..."}}). The body was already scrubbed of the API key by the API client.
 // Langtrace answers any failure of its query with one generic 400; with a
@@ -163,14 +154,12 @@ const bodyPageSize = "Page size cannot be more than 100"
 // the filter key.
 func (s *source) apiError(err error) error {
 	var se *poll.StatusError
-	if !errors.As(err, &se) {
-		return fmt.Errorf("langtrace: %w", err)
+	if errors.As(err, &se) && s.keyword != "" && se.Status == http.StatusBadRequest {
+		if msg := vendorMessage(se.Status, se.Body); msg != bodyPageSize {
+			return &poll.FilterError{Block: Name, Vendor: "Langtrace", Status: se.Status, Message: msg, Err: err}
+		}
 	}
-	msg := vendorMessage(se.Status, se.Body)
-	if s.keyword != "" && se.Status == http.StatusBadRequest && msg != bodyPageSize {
-		return &poll.FilterError{Block: Name, Vendor: "Langtrace", Status: se.Status, Message: msg, Err: err}
-	}
-	return &APIError{Status: se.Status, Message: msg, err: err}
+	return poll.NewAPIError(Name, "", err, vendorMessage, hint)
 }
 
 func vendorMessage(status int, body string) string {

@@ -300,7 +300,7 @@ func TestAPIErrors(t *testing.T) {
 			}
 			assert.NotContains(t, msg, testAPIKey)
 
-			var lerr *APIError
+			var lerr *poll.APIError
 			require.ErrorAs(t, err, &lerr)
 			assert.Equal(t, tt.status, lerr.Status)
 			var se *poll.StatusError
@@ -333,7 +333,7 @@ func TestTransportErrorNamesTheVendor(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "langtrace: ")
 	assert.NotContains(t, err.Error(), testAPIKey)
-	var lerr *APIError
+	var lerr *poll.APIError
 	assert.False(t, errors.As(err, &lerr))
 }
 

@@ -136,6 +136,6 @@ func TestFilterRejectedByLangWatch(t *testing.T) {
 		cfg.ProjectID = "project_other"
 	})
 	_, err := src.FetchPage(context.Background(), poll.PageRequest{Query: w.everything()})
-	require.ErrorAs(t, err, new(*APIError))
-	assert.Equal(t, http.StatusUnauthorized, err.(*APIError).Status)
+	require.ErrorAs(t, err, new(*poll.APIError))
+	assert.Equal(t, http.StatusUnauthorized, err.(*poll.APIError).Status)
 }

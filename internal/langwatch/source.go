@@ -252,34 +252,20 @@ func (s *source) searchError(doing string, err error) error {
 	return apiError(doing, err)
 }
 
-// APIError is a LangWatch API error answer, carrying the vendor's message.
-type APIError struct {
-	Status  int
-	Doing   string
-	Message string
-	err     error
-}
-
-func (e *APIError) Error() string {
-	hint := ""
-	switch e.Status {
+// hint says what to check for an error status.
+func hint(status int, _ string) string {
+	switch status {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		hint = "; check api_key (a project key, sent as X-Auth-Token) and project_id"
+		return "check api_key (a project key, sent as X-Auth-Token) and project_id"
 	case http.StatusNotFound:
-		hint = "; check endpoint"
+		return "check endpoint"
 	}
-	return fmt.Sprintf("langwatch: %s: HTTP %d: %s%s", e.Doing, e.Status, e.Message, hint)
+	return ""
 }
 
-func (e *APIError) Unwrap() error { return e.err }
-
-// apiError turns a non-2xx answer into an APIError naming the vendor's
+// apiError turns a non-2xx answer into a poll.APIError naming the vendor's
 // message and, for a validation error, its reasons. The body was already
 // scrubbed of the API key by the API client.
 func apiError(doing string, err error) error {
-	var se *poll.StatusError
-	if !errors.As(err, &se) {
-		return fmt.Errorf("langwatch: %s: %w", doing, err)
-	}
-	return &APIError{Status: se.Status, Doing: doing, Message: vendorMessage(se.Status, se.Body), err: err}
+	return poll.NewAPIError(Name, doing, err, vendorMessage, hint)
 }

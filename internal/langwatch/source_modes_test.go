@@ -98,7 +98,7 @@ func TestSourceAuthErrors(t *testing.T) {
 			_, err := src.FetchPage(context.Background(), poll.PageRequest{Query: w.everything()})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
-			var ae *APIError
+			var ae *poll.APIError
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, http.StatusUnauthorized, ae.Status)
 		})

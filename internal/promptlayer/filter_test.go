@@ -131,5 +131,5 @@ func TestFilterRejectedByPromptLayer(t *testing.T) {
 	f.answer(searchRoute, http.StatusUnprocessableEntity, `{"detail":[{"type":"less_than_equal","loc":["body","per_page"],"msg":"Input should be less than or equal to 25"}]}`)
 	src := newFakeSource(t, f, func(c *Config) { c.Filter = map[string]any{"field": "tags", "operator": "is_empty"} })
 	_, err := src.FetchPage(context.Background(), poll.PageRequest{Query: minute})
-	require.ErrorAs(t, err, new(*APIError))
+	require.ErrorAs(t, err, new(*poll.APIError))
 }

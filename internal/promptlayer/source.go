@@ -415,35 +415,21 @@ func validationErrors(body string) []validationDetail {
 	return out
 }
 
-// APIError is a PromptLayer API error answer, carrying the vendor's message.
-type APIError struct {
-	Doing   string
-	Status  int
-	Message string
-	err     error
-}
-
-func (e *APIError) Error() string {
-	hint := ""
-	switch e.Status {
+// hint says what to check for an error status.
+func hint(status int, _ string) string {
+	switch status {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		hint = "; check api_key"
+		return "check api_key"
 	case http.StatusTooManyRequests:
-		hint = "; the request-log search allows 10 requests per minute"
+		return "the request-log search allows 10 requests per minute"
 	}
-	return fmt.Sprintf("promptlayer: %s: HTTP %d: %s%s", e.Doing, e.Status, e.Message, hint)
+	return ""
 }
 
-func (e *APIError) Unwrap() error { return e.err }
-
-// apiError turns a non-2xx answer into an APIError naming the vendor's
+// apiError turns a non-2xx answer into a poll.APIError naming the vendor's
 // message. The body was already scrubbed of the API key by the API client.
 func apiError(doing string, err error) error {
-	var se *poll.StatusError
-	if !errors.As(err, &se) {
-		return fmt.Errorf("promptlayer: %s: %w", doing, err)
-	}
-	return &APIError{Doing: doing, Status: se.Status, Message: vendorMessage(se.Status, se.Body), err: err}
+	return poll.NewAPIError(Name, doing, err, vendorMessage, hint)
 }
 
 // vendorMessage reads PromptLayer's error shapes: {"success": false,

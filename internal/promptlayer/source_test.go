@@ -206,7 +206,7 @@ func TestAPIErrors(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "promptlayer: searching request logs (page 1): "+tc.want)
 		assert.NotContains(t, err.Error(), testKey)
-		var apiErr *APIError
+		var apiErr *poll.APIError
 		assert.True(t, errors.As(err, &apiErr))
 	}
 }
