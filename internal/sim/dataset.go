@@ -1,6 +1,7 @@
 package sim // import "github.com/llmtrace/llmtrace/internal/sim"
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -117,9 +118,9 @@ func NewDataset(cfg DatasetConfig) *Dataset {
 	cfg = cfg.normalized()
 	return &Dataset{
 		cfg:    cfg,
-		seedA:  splitmix64(cfg.Seed ^ 0x5851f42d4c957f2d),
-		seedJ:  splitmix64(cfg.Seed ^ 0x14057b7ef767814f),
-		seedTh: splitmix64(cfg.Seed ^ 0x2545f4914f6cdd1d),
+		seedA:  Mix(cfg.Seed ^ 0x5851f42d4c957f2d),
+		seedJ:  Mix(cfg.Seed ^ 0x14057b7ef767814f),
+		seedTh: Mix(cfg.Seed ^ 0x2545f4914f6cdd1d),
 	}
 }
 
@@ -135,7 +136,7 @@ func (d *Dataset) StartOf(i int) time.Time {
 	iv := d.cfg.Interval
 	var jitter time.Duration
 	if half := uint64(iv / 2 / time.Microsecond); half > 0 {
-		jitter = time.Duration(splitmix64(d.seedJ+uint64(i))%half) * time.Microsecond
+		jitter = time.Duration(Mix(d.seedJ+uint64(i))%half) * time.Microsecond
 	}
 	return d.cfg.Origin.Add(time.Duration(i)*iv + jitter)
 }
@@ -164,7 +165,7 @@ func (d *Dataset) Trace(i int) Trace {
 	if i < 0 {
 		panic("sim: negative trace index")
 	}
-	r := rand.New(rand.NewPCG(d.seedA, splitmix64(d.seedA^uint64(i)*0x9e3779b97f4a7c15)))
+	r := rand.New(rand.NewPCG(d.seedA, Mix(d.seedA^uint64(i)*0x9e3779b97f4a7c15)))
 	g := newGenerator(d, r, i)
 	return g.trace()
 }
@@ -200,11 +201,26 @@ func (d *Dataset) View(i int, t time.Time) (Trace, bool) {
 	return tr, true
 }
 
-// splitmix64 is a fast 64-bit mixer (Steele et al.), used to derive
-// independent keys and cheap per-index values from the seed.
-func splitmix64(x uint64) uint64 {
+// Mix is splitmix64 (Steele et al.), a fast 64-bit mixer: the dataset
+// derives independent keys and cheap per-index values from the seed with
+// it, and vendor parts derive their own ids and quirks from dataset ids.
+func Mix(x uint64) uint64 {
 	x += 0x9e3779b97f4a7c15
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	return x ^ (x >> 31)
+}
+
+// SpanUUIDv7 is a span's id as vendors that key spans by UUIDv7 write it:
+// its start's milliseconds, 12 bits derived from its ID, then its ID as the
+// last 8 bytes (dataset span IDs carry the variant bits 10), so that a
+// receiver taking the last 8 bytes gets the dataset's span ID back.
+func SpanUUIDv7(s *Span) [16]byte {
+	var u [16]byte
+	binary.BigEndian.PutUint64(u[0:8], uint64(s.Start.UnixMilli())<<16)
+	r := Mix(binary.BigEndian.Uint64(s.ID[:]))
+	u[6] = 0x70 | byte(r>>8)&0x0f
+	u[7] = byte(r)
+	copy(u[8:], s.ID[:])
+	return u
 }

@@ -42,7 +42,7 @@ func newGenerator(d *Dataset, r *rand.Rand, i int) *generator {
 	g.tr.ID = g.traceID()
 	// Most traces are small; a few agents run long.
 	g.limit = 3 + int(float64(maxSpans-3)*math.Pow(r.Float64(), 1.6))
-	g.block = splitmix64(d.seedTh + uint64(i/4))
+	g.block = Mix(d.seedTh + uint64(i/4))
 	g.dom = &domains[r.IntN(len(domains))]
 	if g.threaded() { // a conversation stays with one application
 		g.dom = &domains[(g.block>>16)%uint64(len(domains))]
@@ -110,7 +110,7 @@ func (g *generator) threaded() bool { return g.block%10 < 6 }
 func (g *generator) conversation() {
 	r := g.r
 	if g.threaded() {
-		g.tr.ThreadID = "thread_" + hex16(splitmix64(g.block))
+		g.tr.ThreadID = "thread_" + hex16(Mix(g.block))
 		g.tr.UserID = users[(g.block>>8)%uint64(len(users))]
 	} else if r.IntN(4) > 0 {
 		g.tr.UserID = users[r.IntN(len(users))]

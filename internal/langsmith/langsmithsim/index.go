@@ -61,7 +61,7 @@ func (t *traceInfo) root() *runInfo { return &t.runs[0] }
 // otelIngested reports whether a trace was ingested over OTLP (one trace in
 // seven): its run UUIDs are 8 zero bytes and the span id, its metadata
 // carries OTEL_TRACE_ID and OTEL_SPAN_ID.
-func otelIngested(id [16]byte) bool { return mix(binary.BigEndian.Uint64(id[8:]))%7 == 3 }
+func otelIngested(id [16]byte) bool { return sim.Mix(binary.BigEndian.Uint64(id[8:]))%7 == 3 }
 
 func newTraceInfo(tr *sim.Trace) *traceInfo {
 	info := &traceInfo{i: tr.Index, id: tr.ID, start: tr.Spans[0].Start, otel: otelIngested(tr.ID), thread: threadID(tr.ThreadID)}
@@ -88,7 +88,7 @@ func isLate(s *sim.Span) bool { return s.Visible.Sub(s.End) > 10*time.Second }
 
 // postDelay is a deterministic delay in [minPostDelay, maxPostDelay].
 func postDelay(id pcommon.SpanID) time.Duration {
-	v := mix(binary.BigEndian.Uint64(id[:]) ^ 0x51ed27)
+	v := sim.Mix(binary.BigEndian.Uint64(id[:]) ^ 0x51ed27)
 	span := uint64((maxPostDelay - minPostDelay) / time.Millisecond)
 	return minPostDelay + time.Duration(v%(span+1))*time.Millisecond
 }
@@ -108,11 +108,7 @@ func runUUID(tr *sim.Trace, s *sim.Span, otel bool) [16]byte {
 	case s.IsRoot():
 		u = tr.ID
 	default:
-		binary.BigEndian.PutUint64(u[0:8], uint64(s.Start.UnixMilli())<<16)
-		r := mix(binary.BigEndian.Uint64(s.ID[:]))
-		u[6] = 0x70 | byte(r>>8)&0x0f
-		u[7] = byte(r)
-		copy(u[8:], s.ID[:])
+		u = sim.SpanUUIDv7(s)
 	}
 	return u
 }
@@ -144,14 +140,6 @@ func threadID(dataset string) string {
 func threadKey(thread string) string {
 	sum := sha256.Sum256([]byte("langsmithsim key\x00" + thread))
 	return [...]string{"thread_id", "session_id", "conversation_id"}[sum[0]%3]
-}
-
-// mix is splitmix64's finalizer.
-func mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }
 
 // index caches the traceInfo of every trace of a dataset, built lazily, and

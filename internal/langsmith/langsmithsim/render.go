@@ -103,7 +103,7 @@ func newRunView(tr *sim.Trace, info *traceInfo, now time.Time, project string) *
 	switch {
 	case info.otel:
 		v.style = styleOTel
-	case mix(binary.BigEndian.Uint64(info.id[:8]))%3 == 0:
+	case sim.Mix(binary.BigEndian.Uint64(info.id[:8]))%3 == 0:
 		v.style = styleWrapOpenAI
 	}
 	return v
@@ -273,7 +273,7 @@ func (v *runView) firstToken(k int) any {
 }
 
 func (v *runView) ttft(s *sim.Span) time.Time {
-	d := 150*time.Millisecond + time.Duration(mix(binary.BigEndian.Uint64(s.ID[:]))%750)*time.Millisecond
+	d := 150*time.Millisecond + time.Duration(sim.Mix(binary.BigEndian.Uint64(s.ID[:]))%750)*time.Millisecond
 	return s.Start.Add(min(d, s.End.Sub(s.Start))).Truncate(time.Microsecond)
 }
 

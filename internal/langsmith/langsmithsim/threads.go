@@ -82,7 +82,7 @@ func (h *handler) threadsQuery(w http.ResponseWriter, r *http.Request, now time.
 func shortPage(cursor string) bool {
 	h := fnv.New64a()
 	h.Write([]byte(cursor))
-	return mix(h.Sum64())%3 == 0
+	return sim.Mix(h.Sum64())%3 == 0
 }
 
 // threadRows groups the listed traces of the window by thread.

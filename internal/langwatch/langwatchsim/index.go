@@ -164,7 +164,7 @@ var evaluators = []struct {
 // evaluationsOf picks a trace's evaluations from its ID: 55% of the traces
 // get one or two, scheduled a few seconds after the root arrived.
 func evaluationsOf(tr *sim.Trace, rootArrival time.Time) []evalInfo {
-	r := mix(binary.BigEndian.Uint64(tr.ID[8:]) ^ 0x5be0cd19137e2179)
+	r := sim.Mix(binary.BigEndian.Uint64(tr.ID[8:]) ^ 0x5be0cd19137e2179)
 	n := 0
 	switch p := r % 100; {
 	case p < 40:
@@ -174,7 +174,7 @@ func evaluationsOf(tr *sim.Trace, rootArrival time.Time) []evalInfo {
 	}
 	evals := make([]evalInfo, 0, n)
 	for j := range n {
-		v := mix(r + uint64(j)*0x9e3779b97f4a7c15)
+		v := sim.Mix(r + uint64(j)*0x9e3779b97f4a7c15)
 		ev := evaluators[(v>>8)%uint64(len(evaluators))]
 		if j > 0 && ev.id == evals[0].evaluatorID {
 			ev = evaluators[((v>>8)+1)%uint64(len(evaluators))]
@@ -208,14 +208,6 @@ func evaluationsOf(tr *sim.Trace, rootArrival time.Time) []evalInfo {
 func between(v uint64, lo, hi time.Duration) time.Duration {
 	span := uint64((hi - lo) / time.Millisecond)
 	return lo + time.Duration(v%(span+1))*time.Millisecond
-}
-
-// mix is splitmix64's finalizer.
-func mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }
 
 // exists reports whether LangWatch holds any span of the trace at t.

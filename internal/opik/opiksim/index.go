@@ -105,7 +105,7 @@ func newTraceInfo(tr *sim.Trace) *traceInfo {
 	}
 	for k := 1; k < len(tr.Spans); k++ {
 		s := &tr.Spans[k]
-		u := spanUUID(s)
+		u := sim.SpanUUIDv7(s)
 		info.spans = append(info.spans, spanInfo{uuid: u, ms: s.Start.UnixMilli(), visible: s.Visible, typ: spanType(s.Kind)})
 	}
 	return info
@@ -114,31 +114,9 @@ func newTraceInfo(tr *sim.Trace) *traceInfo {
 // writeDelay is a deterministic delay in [minWriteDelay, maxWriteDelay]
 // derived from an id.
 func writeDelay(id []byte, salt uint64) time.Duration {
-	v := mix(binary.BigEndian.Uint64(id[len(id)-8:]) ^ salt*0x9e3779b97f4a7c15)
+	v := sim.Mix(binary.BigEndian.Uint64(id[len(id)-8:]) ^ salt*0x9e3779b97f4a7c15)
 	span := uint64((maxWriteDelay - minWriteDelay) / time.Millisecond)
 	return minWriteDelay + time.Duration(v%(span+1))*time.Millisecond
-}
-
-// spanUUID is a span's Opik id: a UUIDv7 of its start's milliseconds, 12
-// bits derived from its ID, then its ID as the last 8 bytes (dataset span
-// IDs carry the variant bits 10).
-func spanUUID(s *sim.Span) [16]byte {
-	var u [16]byte
-	ms := uint64(s.Start.UnixMilli())
-	binary.BigEndian.PutUint64(u[0:8], ms<<16)
-	r := mix(binary.BigEndian.Uint64(s.ID[:]))
-	u[6] = 0x70 | byte(r>>8)&0x0f
-	u[7] = byte(r)
-	copy(u[8:], s.ID[:])
-	return u
-}
-
-// mix is splitmix64's finalizer.
-func mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }
 
 // index caches the traceInfo of every trace of a dataset, built lazily.

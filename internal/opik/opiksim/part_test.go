@@ -401,7 +401,7 @@ func TestLateSpan(t *testing.T) {
 	root := full.Spans[0]
 	require.True(t, late.Visible.After(root.Visible.Add(10*time.Second)))
 	id := uuidString(full.ID)
-	lateID := uuidString(spanUUID(&late))
+	lateID := uuidString(sim.SpanUUIDv7(&late))
 
 	w.clock.Set(late.Visible.Add(-time.Millisecond))
 	tr := w.traceAt(id)
@@ -436,7 +436,7 @@ func TestSpanFields(t *testing.T) {
 		tr := w.data.Trace(i)
 		for k := 1; k < len(tr.Spans); k++ {
 			s := &tr.Spans[k]
-			got := byID[uuidString(spanUUID(s))]
+			got := byID[uuidString(sim.SpanUUIDv7(s))]
 			require.NotNil(t, got)
 			assert.Equal(t, spanType(s.Kind), got["type"])
 			if s.ParentID == tr.Spans[0].ID {

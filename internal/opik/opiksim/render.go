@@ -473,7 +473,7 @@ func guardrail(s *sim.Span) guardrailJSON {
 	if s.Name == "pii_filter" {
 		name = "PII"
 	}
-	return guardrailJSON{SpanID: uuidString(spanUUID(s)), Checks: []checkJSON{{Name: name, Result: guardrailResult(s)}}}
+	return guardrailJSON{SpanID: uuidString(sim.SpanUUIDv7(s)), Checks: []checkJSON{{Name: name, Result: guardrailResult(s)}}}
 }
 
 func guardrailResult(s *sim.Span) string {

@@ -113,7 +113,7 @@ func isLog(s *sim.Span, untraced bool) bool {
 }
 
 func (p *Part) newTraceInfo(tr *sim.Trace) *traceInfo {
-	h := mix(uint64(tr.Index) ^ 0x5eed_0f_9a11)
+	h := sim.Mix(uint64(tr.Index) ^ 0x5eed_0f_9a11)
 	info := &traceInfo{i: tr.Index, id: tr.ID, appear: make([]time.Time, len(tr.Spans)), tags: tr.Tags, metadata: map[string]string{}}
 	for _, m := range metadataList(tr) {
 		for k, v := range m {
@@ -133,7 +133,7 @@ func (p *Part) newTraceInfo(tr *sim.Trace) *traceInfo {
 			continue
 		}
 		id := RequestID(tr.Index, k)
-		delay := minPriceDelay + time.Duration(mix(uint64(id))%uint64(maxPriceDelay-minPriceDelay))
+		delay := minPriceDelay + time.Duration(sim.Mix(uint64(id))%uint64(maxPriceDelay-minPriceDelay))
 		info.logs = append(info.logs, logInfo{
 			id: id, k: k, start: s.Start, end: s.End,
 			visible:  info.appear[k],
@@ -243,14 +243,6 @@ func (x *index) logs(from, to, now time.Time, match func(logRef) bool) []logRef 
 		}
 	}
 	return out
-}
-
-// mix is splitmix64's finalizer.
-func mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }
 
 // unit maps a hash to [0, 1).

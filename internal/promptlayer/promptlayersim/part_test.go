@@ -107,7 +107,7 @@ func allLogs(p *Part, d *sim.Dataset, now time.Time, from, to time.Time) []int64
 	var ids []int64
 	for i := range d.Len() {
 		tr := d.Trace(i)
-		untraced := unit(mix(uint64(i)^0x5eed_0f_9a11)) < p.untraced()
+		untraced := unit(sim.Mix(uint64(i)^0x5eed_0f_9a11)) < p.untraced()
 		for k := range tr.Spans {
 			s := &tr.Spans[k]
 			if isLog(s, untraced) && !appearAt(s).After(now) && !s.Start.Before(from) && !s.Start.After(to) {

@@ -72,7 +72,7 @@ var promptNames = []string{"support-answer", "rag-answer", "summarize-chunk", "c
 // PromptName is the registry prompt a request log was made from, "" when
 // none.
 func PromptName(id int64, s *sim.Span) string {
-	h := mix(uint64(id) ^ 0x9e37)
+	h := sim.Mix(uint64(id) ^ 0x9e37)
 	if s.Kind != sim.KindLLM || h%3 != 0 {
 		return ""
 	}
