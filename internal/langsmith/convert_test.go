@@ -15,10 +15,10 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/ptracetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/llmtrace/llmtrace/internal/poll"
+	"github.com/llmtrace/llmtrace/internal/spantest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -76,10 +76,10 @@ func TestConvertGolden(t *testing.T) {
 	assert.Equal(t, "018e4c7ea9fb7ef0a5b66ea3a82e9327", hex.EncodeToString(tr.ID[:]), "trace id = the trace UUID's bytes")
 	assert.Equal(t, time.Date(2025, 1, 15, 12, 0, 0, 0, time.UTC), tr.Time, "the seed's start_time")
 	assert.True(t, tr.Updated.IsZero(), "LangSmith has no update time")
-	assertAttrs(t, tr.Spans.ResourceSpans().At(0).Resource().Attributes(), map[string]any{
+	spantest.AssertAttrs(t, tr.Spans.ResourceSpans().At(0).Resource().Attributes(), map[string]any{
 		"service.name": testProjectID, "llmtrace.vendor": "langsmith", "llmtrace.project": testProjectID,
 	})
-	spans := spansByName(tr.Spans)
+	spans := spantest.SpansByName(tr.Spans)
 	require.Len(t, spans, 7)
 	checkGoldenRoot(t, spans["support_agent"])
 	checkGoldenLLM(t, spans["ChatOpenAI"], spans["support_agent"])
@@ -87,11 +87,11 @@ func TestConvertGolden(t *testing.T) {
 	checkGoldenRetrieval(t, spans["order_docs"], spans["embeddings text-embedding-3-small"])
 	prompt, pending := spans["ChatPromptTemplate"], spans["format_answer"]
 	assert.Equal(t, spans["support_agent"].SpanID(), prompt.ParentSpanID(), "parent from dotted_order (no parent_run_ids; dashless uuids, trailing dot)")
-	assertAttrs(t, prompt.Attributes(), map[string]any{"langsmith.span.kind": "prompt"})
-	assertNoAttrs(t, prompt.Attributes(), "gen_ai.operation.name")
+	spantest.AssertAttrs(t, prompt.Attributes(), map[string]any{"langsmith.span.kind": "prompt"})
+	spantest.AssertNoAttrs(t, prompt.Attributes(), "gen_ai.operation.name")
 	assert.Zero(t, pending.EndTimestamp(), "PENDING, end_time null: in progress")
 	assert.Equal(t, ptrace.StatusCodeUnset, pending.Status().Code())
-	assertNoAttrs(t, pending.Attributes(), "langsmith.outputs")
+	spantest.AssertNoAttrs(t, pending.Attributes(), "langsmith.outputs")
 }
 
 func checkGoldenRoot(t *testing.T, root ptrace.Span) {
@@ -100,7 +100,7 @@ func checkGoldenRoot(t *testing.T, root ptrace.Span) {
 	assert.Equal(t, ptrace.SpanKindInternal, root.Kind())
 	assert.Equal(t, ptrace.StatusCodeOk, root.Status().Code(), "SUCCESS is OK")
 	assert.Equal(t, "2025-01-15T12:00:01.5Z", root.EndTimestamp().AsTime().Format(time.RFC3339Nano))
-	assertAttrs(t, root.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, root.Attributes(), map[string]any{
 		"langsmith.run_id":                          seedTraceID,
 		"langsmith.span.kind":                       "chain",
 		"langsmith.span.tags":                       "production",
@@ -119,7 +119,7 @@ func checkGoldenRoot(t *testing.T, root ptrace.Span) {
 		"langsmith.reference_example_id":            "b2c3d4e5-f6a7-4b5c-9d0e-1f2a3b4c5d6e",
 		"langsmith.reference_dataset_id":            "c3d4e5f6-a7b8-4c5d-0e1f-2a3b4c5d6e7f",
 	})
-	assertNoAttrs(t, root.Attributes(), "gen_ai.usage.input_tokens", "gen_ai.usage.cache_read.input_tokens", "gen_ai.operation.name")
+	spantest.AssertNoAttrs(t, root.Attributes(), "gen_ai.usage.input_tokens", "gen_ai.usage.cache_read.input_tokens", "gen_ai.operation.name")
 	require.Equal(t, 2, root.Events().Len())
 	assert.Equal(t, "start", root.Events().At(0).Name())
 	assert.Equal(t, root.EndTimestamp(), root.Events().At(1).Timestamp())
@@ -130,7 +130,7 @@ func checkGoldenLLM(t *testing.T, llm, root ptrace.Span) {
 	assert.Equal(t, root.SpanID(), llm.ParentSpanID(), "last of parent_run_ids")
 	assert.Equal(t, ptrace.SpanKindClient, llm.Kind())
 	assert.Equal(t, "2025-01-15T12:00:00.012345Z", llm.StartTimestamp().AsTime().Format(time.RFC3339Nano), "microseconds kept")
-	assertAttrs(t, llm.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, llm.Attributes(), map[string]any{
 		"gen_ai.operation.name":                    "chat",
 		"gen_ai.request.model":                     "gpt-4o",
 		"gen_ai.provider.name":                     "openai",
@@ -166,36 +166,36 @@ func checkGoldenLLM(t *testing.T, llm, root ptrace.Span) {
 	tok := llm.Events().At(1)
 	assert.Equal(t, "new_token", tok.Name())
 	assert.Equal(t, "2025-01-15T12:00:00.312Z", tok.Timestamp().AsTime().Format(time.RFC3339Nano))
-	assertAttrs(t, tok.Attributes(), map[string]any{"token": "Let", "chunk": map[string]any{"index": int64(0)}})
+	spantest.AssertAttrs(t, tok.Attributes(), map[string]any{"token": "Let", "chunk": map[string]any{"index": int64(0)}})
 }
 
 func checkGoldenTool(t *testing.T, tool ptrace.Span) {
 	assert.Equal(t, ptrace.SpanKindInternal, tool.Kind())
 	assert.Equal(t, ptrace.StatusCodeError, tool.Status().Code())
 	assert.Equal(t, "order service timed out", tool.Status().Message(), "the exception line of the stored traceback")
-	assertAttrs(t, tool.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, tool.Attributes(), map[string]any{
 		"gen_ai.operation.name": "execute_tool",
 		"gen_ai.tool.name":      "lookup_order",
 		"error.type":            "langchain_core.tools.base.ToolException",
 		"langsmith.inputs":      `{"input": "{'order_id': '1234'}"}`,
 	})
-	assertNoAttrs(t, tool.Attributes(), "gen_ai.usage.input_tokens", "langsmith.outputs")
+	spantest.AssertNoAttrs(t, tool.Attributes(), "gen_ai.usage.input_tokens", "langsmith.outputs")
 	require.Equal(t, 3, tool.Events().Len())
 	ex := tool.Events().At(0)
 	assert.Equal(t, "exception", ex.Name())
 	assert.Equal(t, tool.EndTimestamp(), ex.Timestamp())
 	st, _ := ex.Attributes().Get("exception.stacktrace")
 	assert.Contains(t, st.Str(), "Traceback (most recent call last):")
-	assertAttrs(t, ex.Attributes(), map[string]any{"exception.type": "langchain_core.tools.base.ToolException", "exception.message": "order service timed out"})
+	spantest.AssertAttrs(t, ex.Attributes(), map[string]any{"exception.type": "langchain_core.tools.base.ToolException", "exception.message": "order service timed out"})
 }
 
 func checkGoldenRetrieval(t *testing.T, retr, emb ptrace.Span) {
 	assert.Equal(t, ptrace.SpanKindClient, retr.Kind())
-	assertAttrs(t, retr.Attributes(), map[string]any{"gen_ai.operation.name": "retrieval", "gen_ai.conversation.id": "sess-7"})
+	spantest.AssertAttrs(t, retr.Attributes(), map[string]any{"gen_ai.operation.name": "retrieval", "gen_ai.conversation.id": "sess-7"})
 	assert.Equal(t, "5f8e2a1c3b4d6e7f", emb.SpanID().String(), "OTEL_SPAN_ID, which an OTel-ingested run's UUID also ends with")
 	assert.Equal(t, retr.SpanID(), emb.ParentSpanID())
 	assert.Equal(t, ptrace.SpanKindClient, emb.Kind())
-	assertAttrs(t, emb.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, emb.Attributes(), map[string]any{
 		"gen_ai.operation.name":     "embeddings",
 		"gen_ai.request.model":      "text-embedding-3-small",
 		"gen_ai.provider.name":      "openai",
@@ -235,31 +235,4 @@ func TestGoldenRequests(t *testing.T) {
 	assert.Equal(t, "2025-01-15T11:59:00.000000Z", runsQ.Get("min_start_time"), "a minute before the root's start")
 	assert.NotEmpty(t, runsQ.Get("max_start_time"))
 	assert.Equal(t, testProjectID, runsQ.Get("project_id"))
-}
-
-func spansByName(td ptrace.Traces) map[string]ptrace.Span {
-	out := map[string]ptrace.Span{}
-	ss := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
-	for i := range ss.Len() {
-		out[ss.At(i).Name()] = ss.At(i)
-	}
-	return out
-}
-
-func assertAttrs(t *testing.T, m pcommon.Map, want map[string]any) {
-	t.Helper()
-	for k, v := range want {
-		got, ok := m.Get(k)
-		if assert.True(t, ok, "attribute %s missing", k) {
-			assert.Equal(t, v, got.AsRaw(), "attribute %s", k)
-		}
-	}
-}
-
-func assertNoAttrs(t *testing.T, m pcommon.Map, keys ...string) {
-	t.Helper()
-	for _, k := range keys {
-		_, ok := m.Get(k)
-		assert.False(t, ok, "attribute %s must be absent", k)
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/llmtrace/llmtrace/internal/poll"
+	"github.com/llmtrace/llmtrace/internal/spantest"
 )
 
 const (
@@ -74,7 +75,7 @@ func TestConvertQuirks(t *testing.T) {
 		{"a run that is its own parent becomes a root (warning)", []string{child(`,"parent_run_ids":["` + qRunA + `"]`)}, 1,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
 				assert.True(t, s.ParentSpanID().IsEmpty())
-				assertAttrs(t, s.Attributes(), map[string]any{"langsmith.parent_run_id": qRunA})
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{"langsmith.parent_run_id": qRunA})
 			}},
 		{"end_time null: in progress", []string{root, child(`,"status":"PENDING","end_time":null`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
@@ -97,13 +98,13 @@ func TestConvertQuirks(t *testing.T) {
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
 				assert.Equal(t, ptrace.StatusCodeError, s.Status().Code())
 				assert.Equal(t, "context deadline exceeded", s.Status().Message())
-				assertAttrs(t, s.Attributes(), map[string]any{"error.type": "_OTHER"})
-				assertAttrs(t, s.Events().At(0).Attributes(), map[string]any{"exception.message": "context deadline exceeded"})
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{"error.type": "_OTHER"})
+				spantest.AssertAttrs(t, s.Events().At(0).Attributes(), map[string]any{"exception.message": "context deadline exceeded"})
 			}},
 		{"error traceback: the last line's type and message", []string{root, child(`,"status":"ERROR","error":"Traceback (most recent call last):\n  File \"a.py\", line 1, in f\n    g()\nopenai.RateLimitError: Error code: 429 - {'code': 'rate_limit_exceeded'}\n"`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
 				assert.Equal(t, "Error code: 429 - {'code': 'rate_limit_exceeded'}", s.Status().Message())
-				assertAttrs(t, s.Attributes(), map[string]any{"error.type": "openai.RateLimitError"})
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{"error.type": "openai.RateLimitError"})
 			}},
 		{"status ERROR without error text", []string{root, child(`,"status":"ERROR"`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
@@ -112,24 +113,24 @@ func TestConvertQuirks(t *testing.T) {
 		{"an unknown status is kept", []string{root, child(`,"status":"CANCELLED"`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
 				assert.Equal(t, ptrace.StatusCodeUnset, s.Status().Code())
-				assertAttrs(t, s.Attributes(), map[string]any{"langsmith.status": "CANCELLED"})
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{"langsmith.status": "CANCELLED"})
 			}},
 		{"v1 costs as decimal strings", []string{root, child(`,"run_type":"LLM","total_cost":"0.0025","prompt_cost":"0.002"`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
-				assertAttrs(t, s.Attributes(), map[string]any{"langsmith.total_cost": 0.0025, "langsmith.prompt_cost": 0.002})
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{"langsmith.total_cost": 0.0025, "langsmith.prompt_cost": 0.002})
 			}},
 		{"tokens of a chain are not its usage", []string{root, child(`,"prompt_tokens":10,"completion_tokens":5,"total_tokens":15`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
-				assertAttrs(t, s.Attributes(), map[string]any{"langsmith.prompt_tokens": int64(10), "langsmith.total_tokens": int64(15)})
-				assertNoAttrs(t, s.Attributes(), "gen_ai.usage.input_tokens")
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{"langsmith.prompt_tokens": int64(10), "langsmith.total_tokens": int64(15)})
+				spantest.AssertNoAttrs(t, s.Attributes(), "gen_ai.usage.input_tokens")
 			}},
 		{"zero tokens are left out", []string{root, child(`,"run_type":"LLM","prompt_tokens":0,"completion_tokens":0,"total_tokens":0`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
-				assertNoAttrs(t, s.Attributes(), "gen_ai.usage.input_tokens")
+				spantest.AssertNoAttrs(t, s.Attributes(), "gen_ai.usage.input_tokens")
 			}},
 		{"usage from the outputs when the run has no counts", []string{root, child(`,"run_type":"LLM","outputs":{"choices":[{"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"model":"gpt-4o-mini-2024-07-18","id":"chatcmpl-9","usage":{"prompt_tokens":12,"completion_tokens":3,"total_tokens":15}}`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
-				assertAttrs(t, s.Attributes(), map[string]any{
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{
 					"gen_ai.usage.input_tokens": int64(12), "gen_ai.usage.output_tokens": int64(3),
 					"gen_ai.response.model": "gpt-4o-mini-2024-07-18", "gen_ai.response.id": "chatcmpl-9",
 					"gen_ai.output.messages": `[{"role":"assistant","parts":[{"type":"text","content":"hi"}],"finish_reason":"stop"}]`,
@@ -137,28 +138,28 @@ func TestConvertQuirks(t *testing.T) {
 			}},
 		{"v1: metadata inside extra", []string{root, child(`,"extra":{"metadata":{"ls_provider":"anthropic","ls_model_name":"claude-3-5-sonnet"},"invocation_params":{"max_tokens_to_sample":300}},"run_type":"LLM"`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
-				assertAttrs(t, s.Attributes(), map[string]any{
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{
 					"gen_ai.provider.name": "anthropic", "gen_ai.request.model": "claude-3-5-sonnet",
 					"langsmith.metadata.ls_provider": "anthropic", "gen_ai.request.max_tokens": int64(300),
 				})
-				assertNoAttrs(t, s.Attributes(), "langsmith.extra.metadata")
+				spantest.AssertNoAttrs(t, s.Attributes(), "langsmith.extra.metadata")
 			}},
 		{"model from invocation_params; providers normalised", []string{root, child(`,"run_type":"LLM","metadata":{"ls_provider":"google_vertexai"},"extra":{"invocation_params":{"model_id":"gemini-1.5-pro","stop":["\n\n"],"seed":7}}`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
-				assertAttrs(t, s.Attributes(), map[string]any{
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{
 					"gen_ai.request.model": "gemini-1.5-pro", "gen_ai.provider.name": "gcp.vertex_ai",
 					"gen_ai.request.stop_sequences": []any{"\n\n"}, "gen_ai.request.seed": int64(7),
 				})
 			}},
 		{"ls_* metadata when invocation_params lacks the parameter", []string{root, child(`,"run_type":"LLM","metadata":{"ls_temperature":0,"ls_max_tokens":64,"ls_stop":"END"}`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
-				assertAttrs(t, s.Attributes(), map[string]any{
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{
 					"gen_ai.request.temperature": 0.0, "gen_ai.request.max_tokens": int64(64), "gen_ai.request.stop_sequences": []any{"END"},
 				})
 			}},
 		{"completion models: text_completion and prompts", []string{root, child(`,"run_type":"LLM","metadata":{"ls_model_type":"llm"},"inputs":{"prompts":["Say hi"]},"outputs":{"generations":[[{"text":"hi","generation_info":{"finish_reason":"length"}}]]}`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
-				assertAttrs(t, s.Attributes(), map[string]any{
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{
 					"gen_ai.operation.name":  "text_completion",
 					"gen_ai.input.messages":  `[{"role":"user","parts":[{"type":"text","content":"Say hi"}]}]`,
 					"gen_ai.output.messages": `[{"role":"assistant","parts":[{"type":"text","content":"hi"}],"finish_reason":"length"}]`,
@@ -166,31 +167,31 @@ func TestConvertQuirks(t *testing.T) {
 			}},
 		{"a traced function's string output on an LLM run", []string{root, child(`,"run_type":"LLM","outputs":{"output":"Paris."}`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
-				assertAttrs(t, s.Attributes(), map[string]any{"gen_ai.output.messages": `[{"role":"assistant","parts":[{"type":"text","content":"Paris."}]}]`})
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{"gen_ai.output.messages": `[{"role":"assistant","parts":[{"type":"text","content":"Paris."}]}]`})
 			}},
 		{"inputs that are not messages: raw only; {} left out", []string{root, child(`,"inputs":{"query":"shoes","k":5},"outputs":{}`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
-				assertAttrs(t, s.Attributes(), map[string]any{"langsmith.inputs": `{"query":"shoes","k":5}`})
-				assertNoAttrs(t, s.Attributes(), "gen_ai.input.messages", "langsmith.outputs")
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{"langsmith.inputs": `{"query":"shoes","k":5}`})
+				spantest.AssertNoAttrs(t, s.Attributes(), "gen_ai.input.messages", "langsmith.outputs")
 			}},
 		{"conversation: the thread_id field wins over metadata", []string{root, child(`,"thread_id":"t-1","metadata":{"session_id":"s-1"}`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
-				assertAttrs(t, s.Attributes(), map[string]any{"gen_ai.conversation.id": "t-1"})
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{"gen_ai.conversation.id": "t-1"})
 			}},
 		{"conversation: metadata thread_id, session_id, conversation_id in that order", []string{root, child(`,"metadata":{"conversation_id":"c-1","session_id":"s-1"}`)}, 0,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
-				assertAttrs(t, s.Attributes(), map[string]any{"gen_ai.conversation.id": "s-1"})
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{"gen_ai.conversation.id": "s-1"})
 			}},
 		{"events: kwargs typed; an unreadable time is the span's start (warning)", []string{root, child(`,"events":[{"name":"retry","time":"soon","kwargs":{"attempt":2}}]`)}, 1,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
 				ev := s.Events().At(0)
 				assert.Equal(t, s.StartTimestamp(), ev.Timestamp())
-				assertAttrs(t, ev.Attributes(), map[string]any{"attempt": int64(2)})
+				spantest.AssertAttrs(t, ev.Attributes(), map[string]any{"attempt": int64(2)})
 			}},
 		{"fields of the wrong type: warning, run kept", []string{root, child(`,"name":7,"tags":"x","prompt_tokens":"many","inputs":"text"`)}, 4,
 			func(t *testing.T, _ poll.Trace, s ptrace.Span) {
 				assert.Equal(t, "7", s.Name())
-				assertAttrs(t, s.Attributes(), map[string]any{"langsmith.inputs": `"text"`})
+				spantest.AssertAttrs(t, s.Attributes(), map[string]any{"langsmith.inputs": `"text"`})
 			}},
 		{"trace id from trace_id, the listed id when absent", []string{strings.Replace(child(``), `"trace_id":"`+qTrace+`",`, ``, 1)}, 0,
 			func(t *testing.T, tr poll.Trace, _ ptrace.Span) {

@@ -13,6 +13,7 @@ import (
 	"github.com/llmtrace/llmtrace/internal/convert"
 	"github.com/llmtrace/llmtrace/internal/genai"
 	"github.com/llmtrace/llmtrace/internal/poll"
+	"github.com/llmtrace/llmtrace/internal/spantest"
 )
 
 const (
@@ -139,7 +140,7 @@ func TestConvertQuirks(t *testing.T) {
 			assert.Equal(t, int64(2), attrs(s)["gen_ai.usage.output_tokens"])
 		}},
 		{"every token metric", `"metrics":{"prompt_tokens":100,"completion_tokens":50,"reasoning_tokens":30,"cache_read_input_tokens":64,"cache_creation_input_tokens":16,"cost":0.5,"tokens_estimated":true}`, 0, func(t *testing.T, s ptrace.Span) {
-			assertAttrs(t, s.Attributes(), map[string]any{
+			spantest.AssertAttrs(t, s.Attributes(), map[string]any{
 				"gen_ai.usage.input_tokens": int64(100), "gen_ai.usage.output_tokens": int64(50),
 				"gen_ai.usage.reasoning.output_tokens": int64(30), "gen_ai.usage.cache_read.input_tokens": int64(64),
 				"gen_ai.usage.cache_write.input_tokens": int64(16), "langwatch.cost": 0.5, "langwatch.tokens.estimated": true,
@@ -275,18 +276,18 @@ func TestConvertTraceFields(t *testing.T) {
 	assert.Zero(t, warns)
 	ss := tr.Spans.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
 	root := ss.At(0)
-	assertAttrs(t, root.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, root.Attributes(), map[string]any{
 		"gen_ai.conversation.id": "th", "user.id": "u", "langwatch.metadata.customer_id": "c",
 		"langwatch.metadata.labels": []any{"a"}, "langwatch.metadata.nested": map[string]any{"k": int64(1)},
 		"langwatch.metadata.thread_id_num": int64(5), "langwatch.platform_url": "https://x/traces/1",
 	})
-	assertNoAttrs(t, root.Attributes(), "langwatch.metadata.user_id_2")
+	spantest.AssertNoAttrs(t, root.Attributes(), "langwatch.metadata.user_id_2")
 	for i := 1; i < 3; i++ {
-		assertNoAttrs(t, ss.At(i).Attributes(), "gen_ai.conversation.id", "user.id", "langwatch.platform_url")
+		spantest.AssertNoAttrs(t, ss.At(i).Attributes(), "gen_ai.conversation.id", "user.id", "langwatch.platform_url")
 	}
 	t.Run("a trace of orphans has no root: no trace fields", func(t *testing.T) {
 		tr, _ := convertOne(t, `"metadata":{"user_id":"u"}`, span(qChild, qRoot, ""))
-		assertNoAttrs(t, tr.only(t).Attributes(), "user.id")
+		spantest.AssertNoAttrs(t, tr.only(t).Attributes(), "user.id")
 	})
 	t.Run("two roots both carry them", func(t *testing.T) {
 		tr, _ := convertOne(t, `"metadata":{"user_id":"u"}`, span(qRoot, "", ""), span(qChild, "", ""))
@@ -310,13 +311,13 @@ func TestConvertEvaluations(t *testing.T) {
 	tr, warns := convertOne(t, evals, span(qRoot, "", ""), span(qChild, qRoot, ""))
 	assert.Zero(t, warns)
 	require.Equal(t, 5, tr.Spans.SpanCount(), "2 spans, 3 finished evaluations")
-	spans := spansByName(tr.Spans)
+	spans := spantest.SpansByName(tr.Spans)
 	tox := spans["Toxicity"]
 	assert.Equal(t, convert.HashSpanID("langwatch", "p1", "evaluation", "e1"), tox.SpanID())
 	assert.Equal(t, qChild, tox.ParentSpanID().String(), "under the span it evaluated")
 	assert.Equal(t, time.UnixMilli(5100).UTC(), tox.StartTimestamp().AsTime())
 	assert.Equal(t, time.UnixMilli(5300).UTC(), tox.EndTimestamp().AsTime())
-	assertAttrs(t, tox.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, tox.Attributes(), map[string]any{
 		"gen_ai.evaluation.name": "Toxicity", "gen_ai.evaluation.score.value": 0.8, "gen_ai.evaluation.score.label": "toxic",
 		"gen_ai.evaluation.explanation": "insult", "langwatch.evaluation.passed": false, "langwatch.evaluation.type": "azure/content_safety",
 	})

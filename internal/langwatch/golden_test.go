@@ -11,10 +11,10 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/ptracetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/llmtrace/llmtrace/internal/convert"
+	"github.com/llmtrace/llmtrace/internal/spantest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -42,33 +42,6 @@ func checkGolden(t *testing.T, name string, td ptrace.Traces) {
 	want, err := golden.ReadTraces(path)
 	require.NoError(t, err)
 	require.NoError(t, ptracetest.CompareTraces(want, td))
-}
-
-func spansByName(td ptrace.Traces) map[string]ptrace.Span {
-	out := map[string]ptrace.Span{}
-	ss := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
-	for i := range ss.Len() {
-		out[ss.At(i).Name()] = ss.At(i)
-	}
-	return out
-}
-
-func assertAttrs(t *testing.T, m pcommon.Map, want map[string]any) {
-	t.Helper()
-	for k, v := range want {
-		got, ok := m.Get(k)
-		if assert.True(t, ok, "attribute %s missing", k) {
-			assert.Equal(t, v, got.AsRaw(), "attribute %s", k)
-		}
-	}
-}
-
-func assertNoAttrs(t *testing.T, m pcommon.Map, keys ...string) {
-	t.Helper()
-	for _, k := range keys {
-		_, ok := m.Get(k)
-		assert.False(t, ok, "attribute %s must not be set", k)
-	}
 }
 
 // TestSeedSearchSample decodes the seed page's sample answer of the legacy
@@ -101,7 +74,7 @@ func TestSeedSearchSample(t *testing.T) {
 	assert.Equal(t, time.UnixMilli(123).UTC(), got.Updated)
 	assert.Zero(t, got.Spans.SpanCount(), "no spans, and the evaluation's status is not final")
 	res := got.Spans.ResourceSpans().At(0).Resource().Attributes()
-	assertAttrs(t, res, map[string]any{"service.name": "<string>", "llmtrace.vendor": "langwatch", "llmtrace.project": "<string>"})
+	spantest.AssertAttrs(t, res, map[string]any{"service.name": "<string>", "llmtrace.vendor": "langwatch", "llmtrace.project": "<string>"})
 }
 
 // TestLegacyTraceGolden converts the documented answer of GET
@@ -121,9 +94,9 @@ func TestLegacyTraceGolden(t *testing.T) {
 	assert.Equal(t, time.UnixMilli(1721382486868).UTC(), tr.Time)
 	assert.Equal(t, time.UnixMilli(1721382492894).UTC(), tr.Updated)
 	res := tr.Spans.ResourceSpans().At(0).Resource().Attributes()
-	assertAttrs(t, res, map[string]any{"service.name": "KAXYxPR8MUgTcP8CF193y", "llmtrace.project": "KAXYxPR8MUgTcP8CF193y"})
+	spantest.AssertAttrs(t, res, map[string]any{"service.name": "KAXYxPR8MUgTcP8CF193y", "llmtrace.project": "KAXYxPR8MUgTcP8CF193y"})
 
-	spans := spansByName(tr.Spans)
+	spans := spantest.SpansByName(tr.Spans)
 	require.Len(t, spans, 2)
 	llm := spans["llm"]
 	assert.Equal(t, convert.HashSpanID("langwatch", "KAXYxPR8MUgTcP8CF193y", "span_h1xUkcUJilhudDrLeQbR_"), llm.SpanID())
@@ -131,7 +104,7 @@ func TestLegacyTraceGolden(t *testing.T) {
 	assert.Equal(t, ptrace.SpanKindClient, llm.Kind())
 	assert.Equal(t, time.UnixMilli(1721382486895).UTC(), llm.StartTimestamp().AsTime())
 	assert.Equal(t, time.UnixMilli(1721382488392).UTC(), llm.EndTimestamp().AsTime())
-	assertAttrs(t, llm.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, llm.Attributes(), map[string]any{
 		"langwatch.span.type":                 "llm",
 		"gen_ai.operation.name":               "chat",
 		"gen_ai.request.model":                "openai/gpt-4o",
@@ -156,7 +129,7 @@ func TestLegacyTraceGolden(t *testing.T) {
 	assert.Equal(t, time.UnixMilli(1721383657788).UTC(), ev.EndTimestamp().AsTime(), "updated_at without finished_at")
 	assert.Equal(t, ptrace.StatusCodeError, ev.Status().Code())
 	assert.Equal(t, "fetch failed", ev.Status().Message())
-	assertAttrs(t, ev.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, ev.Attributes(), map[string]any{
 		"langwatch.span.type": "evaluation", "gen_ai.evaluation.name": "Ragas Answer Relevancy",
 		"langwatch.evaluation.id": "check_VCagriZHNWICSOM09dXjM", "langwatch.evaluation.type": "ragas/response_relevancy",
 		"langwatch.evaluation.status": "error",
@@ -187,13 +160,13 @@ func TestSearchGolden(t *testing.T) {
 	assert.Equal(t, at(61000), modern.Time, "content time: the errored evaluation finished last")
 	assert.Equal(t, at(61000), modern.Updated)
 
-	spans := spansByName(modern.Spans)
+	spans := spantest.SpansByName(modern.Spans)
 	require.Len(t, spans, 8, "6 spans and 2 finished evaluations")
 	root := spans["support-agent"]
 	assert.Equal(t, "a1b2c3d4e5f60718", root.SpanID().String())
 	assert.True(t, root.ParentSpanID().IsEmpty())
 	assert.Equal(t, ptrace.SpanKindInternal, root.Kind())
-	assertAttrs(t, root.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, root.Attributes(), map[string]any{
 		"gen_ai.conversation.id":         "thread_9f2c",
 		"user.id":                        "user_42",
 		"langwatch.metadata.customer_id": "cust_7",
@@ -210,16 +183,16 @@ func TestSearchGolden(t *testing.T) {
 
 	for _, s := range []ptrace.Span{spans["lookup_order"], spans["vector_search"], spans["output_moderation"]} {
 		assert.Equal(t, root.SpanID(), s.ParentSpanID())
-		assertNoAttrs(t, s.Attributes(), "gen_ai.conversation.id", "user.id", "langwatch.platform_url")
+		spantest.AssertNoAttrs(t, s.Attributes(), "gen_ai.conversation.id", "user.id", "langwatch.platform_url")
 	}
 	tool := spans["lookup_order"]
-	assertAttrs(t, tool.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, tool.Attributes(), map[string]any{
 		"gen_ai.operation.name":      "execute_tool",
 		"gen_ai.tool.call.arguments": map[string]any{"order_id": "A-1042"},
 		"langwatch.output":           `{"type":"json","value":{"status":"shipped","eta":"2025-11-22"}}`,
 	})
 	rag := spans["vector_search"]
-	assertAttrs(t, rag.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, rag.Attributes(), map[string]any{
 		"gen_ai.operation.name":  "retrieval",
 		"langwatch.rag.contexts": []any{map[string]any{"document_id": "doc-17", "chunk_id": "3", "content": "Orders ship within 2 days."}},
 		"db.system.name":         "qdrant",
@@ -227,16 +200,16 @@ func TestSearchGolden(t *testing.T) {
 		"langwatch.input":        `{"type":"text","value":"shipping policy for delayed orders"}`,
 	})
 	guard := spans["output_moderation"]
-	assertAttrs(t, guard.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, guard.Attributes(), map[string]any{
 		"langwatch.output": `{"type":"guardrail_result","value":{"status":"processed","passed":true,"score":0.02,"details":null}}`,
 	})
-	assertNoAttrs(t, guard.Attributes(), "gen_ai.operation.name", "gen_ai.output.messages")
+	spantest.AssertNoAttrs(t, guard.Attributes(), "gen_ai.operation.name", "gen_ai.output.messages")
 
 	relevancy := spans["Answer Relevancy"]
 	assert.Equal(t, root.SpanID(), relevancy.ParentSpanID())
 	assert.Equal(t, at(10500), relevancy.StartTimestamp().AsTime())
 	assert.Equal(t, at(21000), relevancy.EndTimestamp().AsTime())
-	assertAttrs(t, relevancy.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, relevancy.Attributes(), map[string]any{
 		"gen_ai.evaluation.score.value": 0.91, "gen_ai.evaluation.explanation": "The answer addresses the question.",
 		"langwatch.evaluation.passed": true, "langwatch.evaluation.is_guardrail": false,
 		"langwatch.evaluation.evaluator_id": "evaluator_7mQ2x",
@@ -247,25 +220,25 @@ func TestSearchGolden(t *testing.T) {
 	checkLLMSpans(t, modern.Spans)
 
 	assert.Equal(t, at(7200), legacy.Time, "inserted_at, after its span ended")
-	lspans := spansByName(legacy.Spans)
+	lspans := spantest.SpansByName(legacy.Spans)
 	llm := lspans["llm"]
 	assert.Equal(t, convert.HashTraceID("langwatch", "project_acme_support", "trace_Yy0XWu6BOwwnrkLtQh9Ji"), llm.TraceID())
 	assert.Equal(t, convert.HashSpanID("langwatch", "project_acme_support", "span_h1xUkcUJilhudDrLeQbR_"), llm.SpanID())
-	assertAttrs(t, llm.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, llm.Attributes(), map[string]any{
 		"gen_ai.operation.name": "chat", "gen_ai.request.model": "anthropic/claude-3-5-sonnet",
 		"gen_ai.provider.name": "anthropic", "temperature": 0.7, "stream": false, "user.id": "user_7",
 		"langwatch.input": `{"type":"text","value":"Summarize the refund policy."}`,
 	})
-	assertNoAttrs(t, llm.Attributes(), "gen_ai.input.messages", "gen_ai.response.time_to_first_chunk")
+	spantest.AssertNoAttrs(t, llm.Attributes(), "gen_ai.input.messages", "gen_ai.response.time_to_first_chunk")
 }
 
 // checkLLMSpans checks the two chat calls of search_spans.json.
 func checkLLMSpans(t *testing.T, td ptrace.Traces) {
 	t.Helper()
-	spans := spansByName(td)
+	spans := spantest.SpansByName(td)
 	ok, failed := spans["chat gpt-4o"], spans["chat gpt-4o (retry)"]
 	assert.Equal(t, ptrace.SpanKindClient, ok.Kind())
-	assertAttrs(t, ok.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, ok.Attributes(), map[string]any{
 		"gen_ai.request.model":                 "gpt-4o",
 		"gen_ai.response.model":                "gpt-4o-2024-08-06",
 		"gen_ai.provider.name":                 "openai",
@@ -286,17 +259,17 @@ func checkLLMSpans(t *testing.T, td ptrace.Traces) {
 			`{"role":"user","parts":[{"type":"text","content":"Where is my order A-1042?"}]}]`,
 		"gen_ai.output.messages": `[{"role":"assistant","parts":[{"type":"tool_call","id":"call_Q2x9","name":"lookup_order","arguments":{"order_id":"A-1042"}}]}]`,
 	})
-	assertNoAttrs(t, ok.Attributes(), "gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.cache_write.input_tokens")
+	spantest.AssertNoAttrs(t, ok.Attributes(), "gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.cache_write.input_tokens")
 
 	assert.Equal(t, "Rate limit reached for gpt-4o", failed.Status().Message())
-	assertAttrs(t, failed.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, failed.Attributes(), map[string]any{
 		"gen_ai.request.model": "gpt-4o", "gen_ai.provider.name": "azure.ai.openai", "error.type": "openai.RateLimitError",
 	})
 	require.Equal(t, 1, failed.Events().Len())
 	ev := failed.Events().At(0)
 	assert.Equal(t, "exception", ev.Name())
 	assert.Equal(t, failed.EndTimestamp(), ev.Timestamp())
-	assertAttrs(t, ev.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, ev.Attributes(), map[string]any{
 		"exception.message":    "Rate limit reached for gpt-4o",
 		"exception.stacktrace": "Traceback (most recent call last):\n  File \"agent.py\", line 88, in answer\nopenai.RateLimitError: Rate limit reached for gpt-4o",
 	})

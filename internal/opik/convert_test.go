@@ -15,11 +15,11 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/ptracetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/llmtrace/llmtrace/internal/genai"
 	"github.com/llmtrace/llmtrace/internal/poll"
+	"github.com/llmtrace/llmtrace/internal/spantest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -83,9 +83,9 @@ func TestConvertGolden(t *testing.T) {
 	assert.Equal(t, time.Date(2025, 1, 15, 9, 30, 5, 1000, time.UTC), tr.Updated, "max last_updated_at")
 
 	res := tr.Spans.ResourceSpans().At(0).Resource().Attributes()
-	assertAttrs(t, res, map[string]any{"service.name": "weather-app", "llmtrace.vendor": "opik", "llmtrace.project": "weather-app"})
+	spantest.AssertAttrs(t, res, map[string]any{"service.name": "weather-app", "llmtrace.vendor": "opik", "llmtrace.project": "weather-app"})
 
-	spans := spansByName(tr.Spans)
+	spans := spantest.SpansByName(tr.Spans)
 	require.Len(t, spans, 5)
 	root, llm, tool, general, guard := spans["weather-agent"], spans["chat_completion"], spans["get_weather"], spans["format_answer"], spans["output_guardrail"]
 
@@ -96,7 +96,7 @@ func TestConvertGolden(t *testing.T) {
 	assert.Equal(t, "2025-01-15T09:30:02.654321Z", root.EndTimestamp().AsTime().Format(time.RFC3339Nano))
 	assert.Equal(t, ptrace.StatusCodeError, root.Status().Code())
 	assert.Equal(t, "get_weather timed out after 2s", root.Status().Message())
-	assertAttrs(t, root.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, root.Attributes(), map[string]any{
 		"gen_ai.conversation.id":    "thread-7f3a",
 		"opik.usage.prompt_tokens":  int64(120),
 		"opik.total_estimated_cost": 0.00123,
@@ -127,7 +127,7 @@ func TestConvertGolden(t *testing.T) {
 	assert.Equal(t, root.SpanID(), llm.ParentSpanID())
 	assert.Equal(t, ptrace.SpanKindClient, llm.Kind())
 	assert.Equal(t, "2025-01-15T09:30:01.212345Z", llm.EndTimestamp().AsTime().Format(time.RFC3339Nano))
-	assertAttrs(t, llm.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, llm.Attributes(), map[string]any{
 		"opik.span_id":                         goldenLLM,
 		"opik.span.type":                       "llm",
 		"gen_ai.operation.name":                "chat",
@@ -148,13 +148,13 @@ func TestConvertGolden(t *testing.T) {
 	})
 	reasons, _ := llm.Attributes().Get("gen_ai.response.finish_reasons")
 	assert.Equal(t, []any{"tool_calls"}, reasons.Slice().AsRaw())
-	assertAttrs(t, llm.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, llm.Attributes(), map[string]any{
 		"gen_ai.input.messages": `[{"role":"system","parts":[{"type":"text","content":"You are a weather assistant."}]},` +
 			`{"role":"user","parts":[{"type":"text","content":"What's the weather in Paris?"}]}]`,
 		"gen_ai.output.messages": `[{"role":"assistant","parts":[{"type":"tool_call","id":"call_1","name":"get_weather",` +
 			`"arguments":{"city":"Paris"}}],"finish_reason":"tool_calls"}]`,
 	})
-	assertAttrs(t, root.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, root.Attributes(), map[string]any{
 		"gen_ai.input.messages":  `[{"role":"user","parts":[{"type":"text","content":"What's the weather in Paris?"}]}]`,
 		"gen_ai.output.messages": `[{"role":"assistant","parts":[{"type":"text","content":"It is 18°C and sunny in Paris."}]}]`,
 	})
@@ -163,7 +163,7 @@ func TestConvertGolden(t *testing.T) {
 
 	assert.Equal(t, llm.SpanID(), tool.ParentSpanID(), "parent_span_id")
 	assert.Equal(t, ptrace.SpanKindInternal, tool.Kind())
-	assertAttrs(t, tool.Attributes(), map[string]any{
+	spantest.AssertAttrs(t, tool.Attributes(), map[string]any{
 		"gen_ai.operation.name": "execute_tool",
 		"gen_ai.tool.name":      "get_weather",
 		"opik.span.type":        "tool",
@@ -180,10 +180,10 @@ func TestConvertGolden(t *testing.T) {
 	ev := general.Events().At(0)
 	assert.Equal(t, "exception", ev.Name())
 	assert.Equal(t, general.EndTimestamp(), ev.Timestamp())
-	assertAttrs(t, ev.Attributes(), map[string]any{"exception.type": "ValueError", "exception.message": "unit missing in tool result"})
-	assertAttrs(t, general.Attributes(), map[string]any{"opik.input": "18,sunny", "error.type": "ValueError", "opik.metadata.formatter": "v2"})
+	spantest.AssertAttrs(t, ev.Attributes(), map[string]any{"exception.type": "ValueError", "exception.message": "unit missing in tool result"})
+	spantest.AssertAttrs(t, general.Attributes(), map[string]any{"opik.input": "18,sunny", "error.type": "ValueError", "opik.metadata.formatter": "v2"})
 
-	assertAttrs(t, guard.Attributes(), map[string]any{"opik.span.type": "guardrail", "opik.guardrail.result": "failed"})
+	spantest.AssertAttrs(t, guard.Attributes(), map[string]any{"opik.span.type": "guardrail", "opik.guardrail.result": "failed"})
 	checks, _ := guard.Attributes().Get("opik.guardrail.checks")
 	assert.Equal(t, []any{map[string]any{"name": "TOPIC", "result": "passed"}, map[string]any{"name": "PII", "result": "failed"}}, checks.Slice().AsRaw())
 }
@@ -201,25 +201,6 @@ func rawSpan(t *testing.T, id, field string) string {
 	}
 	t.Fatalf("no span %s", id)
 	return ""
-}
-
-func spansByName(td ptrace.Traces) map[string]ptrace.Span {
-	out := map[string]ptrace.Span{}
-	ss := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
-	for i := range ss.Len() {
-		out[ss.At(i).Name()] = ss.At(i)
-	}
-	return out
-}
-
-func assertAttrs(t *testing.T, m pcommon.Map, want map[string]any) {
-	t.Helper()
-	for k, v := range want {
-		got, ok := m.Get(k)
-		if assert.True(t, ok, "attribute %s missing", k) {
-			assert.Equal(t, v, got.AsRaw(), "attribute %s", k)
-		}
-	}
 }
 
 // one converts a trace JSON object and span JSON objects.
@@ -280,7 +261,7 @@ func TestConvertQuirks(t *testing.T) {
 				`"original_usage.input_tokens":100,"original_usage.cache_read_input_tokens":800,"original_usage.cache_creation_input_tokens":100,`+
 				`"original_usage.completion_tokens_details.reasoning_tokens":50,"custom":7.5}`)},
 			check: func(t *testing.T, _ poll.Trace, _, sp ptrace.Span) {
-				assertAttrs(t, sp.Attributes(), map[string]any{
+				spantest.AssertAttrs(t, sp.Attributes(), map[string]any{
 					"gen_ai.usage.input_tokens":              int64(1000),
 					"gen_ai.usage.output_tokens":             int64(200),
 					"gen_ai.usage.total_tokens":              int64(1200),
@@ -296,7 +277,7 @@ func TestConvertQuirks(t *testing.T) {
 			name:  "trace usage stays opik.usage only",
 			trace: `{"id":"` + qTrace + `","name":"t","start_time":"2025-01-15T09:30:00.123Z","usage":{"prompt_tokens":5}}`,
 			check: func(t *testing.T, _ poll.Trace, root, _ ptrace.Span) {
-				assertAttrs(t, root.Attributes(), map[string]any{"opik.usage.prompt_tokens": int64(5)})
+				spantest.AssertAttrs(t, root.Attributes(), map[string]any{"opik.usage.prompt_tokens": int64(5)})
 				_, ok := root.Attributes().Get("gen_ai.usage.input_tokens")
 				assert.False(t, ok)
 			},
@@ -308,7 +289,7 @@ func TestConvertQuirks(t *testing.T) {
 			warns: 1,
 			check: func(t *testing.T, _ poll.Trace, root, sp ptrace.Span) {
 				assert.Equal(t, root.SpanID(), sp.ParentSpanID())
-				assertAttrs(t, sp.Attributes(), map[string]any{"opik.parent_span_id": "0194694c-0000-7000-8000-00000000dead"})
+				spantest.AssertAttrs(t, sp.Attributes(), map[string]any{"opik.parent_span_id": "0194694c-0000-7000-8000-00000000dead"})
 			},
 		},
 		{
@@ -346,10 +327,10 @@ func TestConvertQuirks(t *testing.T) {
 			check: func(t *testing.T, _ poll.Trace, _, sp ptrace.Span) {
 				assert.Equal(t, ptrace.StatusCodeError, sp.Status().Code())
 				assert.Equal(t, "429 from provider", sp.Status().Message())
-				assertAttrs(t, sp.Attributes(), map[string]any{"error.type": "RateLimitError"})
+				spantest.AssertAttrs(t, sp.Attributes(), map[string]any{"error.type": "RateLimitError"})
 				require.Equal(t, 1, sp.Events().Len())
 				assert.Equal(t, sp.EndTimestamp(), sp.Events().At(0).Timestamp())
-				assertAttrs(t, sp.Events().At(0).Attributes(), map[string]any{
+				spantest.AssertAttrs(t, sp.Events().At(0).Attributes(), map[string]any{
 					"exception.type": "RateLimitError", "exception.message": "429 from provider", "exception.stacktrace": "tb",
 				})
 			},
@@ -360,7 +341,7 @@ func TestConvertQuirks(t *testing.T) {
 			spans: []string{span(qSpanA, `,"end_time":null,"error_info":{"message":"boom"}`)},
 			check: func(t *testing.T, _ poll.Trace, _, sp ptrace.Span) {
 				assert.Equal(t, sp.StartTimestamp(), sp.Events().At(0).Timestamp())
-				assertAttrs(t, sp.Attributes(), map[string]any{"error.type": "_OTHER"})
+				spantest.AssertAttrs(t, sp.Attributes(), map[string]any{"error.type": "_OTHER"})
 			},
 		},
 		{
@@ -368,7 +349,7 @@ func TestConvertQuirks(t *testing.T) {
 			trace: baseTrace,
 			spans: []string{span(qSpanA, `,"input":{"query":"shoes","k":5},"output":["a","b"]`)},
 			check: func(t *testing.T, _ poll.Trace, _, sp ptrace.Span) {
-				assertAttrs(t, sp.Attributes(), map[string]any{"opik.input": `{"query":"shoes","k":5}`, "opik.output": `["a","b"]`})
+				spantest.AssertAttrs(t, sp.Attributes(), map[string]any{"opik.input": `{"query":"shoes","k":5}`, "opik.output": `["a","b"]`})
 				_, ok := sp.Attributes().Get("gen_ai.input.messages")
 				assert.False(t, ok)
 			},
@@ -378,7 +359,7 @@ func TestConvertQuirks(t *testing.T) {
 			trace: baseTrace,
 			spans: []string{span(qSpanA, `,"input":"[{\"role\":\"user\",\"content\":\"hi\"}]"`)},
 			check: func(t *testing.T, _ poll.Trace, _, sp ptrace.Span) {
-				assertAttrs(t, sp.Attributes(), map[string]any{
+				spantest.AssertAttrs(t, sp.Attributes(), map[string]any{
 					"opik.input":            `[{"role":"user","content":"hi"}]`,
 					"gen_ai.input.messages": `[{"role":"user","parts":[{"type":"text","content":"hi"}]}]`,
 				})
@@ -420,7 +401,7 @@ func TestConvertQuirks(t *testing.T) {
 			warns: 2,
 			check: func(t *testing.T, _ poll.Trace, _, sp ptrace.Span) {
 				assert.Equal(t, "42", sp.Name())
-				assertAttrs(t, sp.Attributes(), map[string]any{"opik.tags": "x"})
+				spantest.AssertAttrs(t, sp.Attributes(), map[string]any{"opik.tags": "x"})
 			},
 		},
 		{
@@ -448,7 +429,7 @@ func TestConvertQuirks(t *testing.T) {
 			trace: baseTrace,
 			spans: []string{span(qSpanA, `,"type":"llm","name":"embed","metadata":{"type":"openai_embeddings"}`)},
 			check: func(t *testing.T, _ poll.Trace, _, sp ptrace.Span) {
-				assertAttrs(t, sp.Attributes(), map[string]any{"gen_ai.operation.name": "embeddings"})
+				spantest.AssertAttrs(t, sp.Attributes(), map[string]any{"gen_ai.operation.name": "embeddings"})
 			},
 		},
 		{
@@ -456,7 +437,7 @@ func TestConvertQuirks(t *testing.T) {
 			trace: baseTrace,
 			spans: []string{span(qSpanA, `,"total_estimated_cost":"0.0025"`)},
 			check: func(t *testing.T, _ poll.Trace, _, sp ptrace.Span) {
-				assertAttrs(t, sp.Attributes(), map[string]any{"opik.total_estimated_cost": 0.0025})
+				spantest.AssertAttrs(t, sp.Attributes(), map[string]any{"opik.total_estimated_cost": 0.0025})
 			},
 		},
 	}
